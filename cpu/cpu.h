@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: MIT
+// class Cpu: one x86 CPU. Owns the architectural state, a TLB of linear->physical translations,
+// and the memory-access paths (segmentation checks, paging, fast host-pointer hits). It runs
+// instructions through an ExecutionEngine (the interpreter now, the translator later) and sees
+// the rest of the machine only through mmu::PhysMap and CpuEnv.
+#pragma once
+
+#include "base/types.h"
+#include "cpu/env.h"
+#include "cpu/state.h"
+#include "cpu/status.h"
+#include "cpu/trace.h"
+#include "mmu/paging.h"
+#include "mmu/phys_map.h"
+
+#include <atomic>
+#include <cstring>
+
+namespace cpu {
+
+enum class RunExit : u8 {
+    Budget,   ///< executed the requested number of instructions (or an event needs service)
+    Halted,   ///< HLT with no interrupt deliverable
+    Shutdown, ///< triple fault or reset request (CpuEnv::shutdown was called)
+    Stopped,  ///< request_stop() from outside
+};
+
+/// Who performs a memory access: the current privilege, or an implicit supervisor access
+/// (descriptor tables, TSS, IDT) that ignores CPL.
+enum class Priv : u8 { Current, Supervisor };
+
+class Cpu;
+
+/// Runs instructions. The interpreter and (later) the translator implement it.
+class ExecutionEngine {
+public:
+    virtual ~ExecutionEngine() = default;
+    virtual RunExit run(Cpu& cpu, u64 budget) = 0;
+    /// Guest physical memory in [pa, pa+len) was written: drop anything cached from it.
+    virtual void invalidate_code(u64 pa, u64 len) = 0;
+};
+
+/// One TLB entry: a linear page and what the last walk allowed.
+struct TlbEntry {
+    u64 tag_read = ~u64{0};  ///< linear page number if reads may use this entry
+    u64 tag_write = ~u64{0}; ///< linear page number if writes may use `host`
+    u64 tag_exec = ~u64{0};
+    u8* host = nullptr;      ///< host pointer to the page (nullptr: MMIO/unmapped -> slow path)
+    u64 ppage = 0;           ///< physical page address
+    bool global = false;
+};
+
+class Cpu {
+public:
+    static constexpr unsigned kTlbBits = 8;
+    static constexpr unsigned kTlbSize = 1u << kTlbBits;
+
+    Cpu(mmu::PhysMap& phys, CpuEnv& env);
+
+    CpuState s;
+    /// Address of the next instruction, set before a handler runs; control transfers change it.
+    u64 next_rip = 0;
+    /// The pending exception when a step returned Status::Fault.
+    Fault fault;
+    /// Instructions retired since reset.
+    u64 icount = 0;
+    /// Interrupt request lines, driven by the board (PIC/APIC output).
+    bool intr_line = false;
+    bool nmi_line = false;
+    std::atomic<bool> stop_requested{false};
+    /// Tracer hooks (nullptr = none).
+    TraceSink* trace = nullptr;
+
+    mmu::PhysMap& phys() { return m_phys; }
+    CpuEnv& env() { return m_env; }
+    void set_engine(ExecutionEngine* e) { m_engine = e; }
+    ExecutionEngine* engine() { return m_engine; }
+
+    /// Power-on / RESET state (SDM Vol. 3A, 9.1.1).
+    void reset();
+    /// Runs up to `budget` instructions.
+    RunExit run(u64 budget);
+    void request_stop() { stop_requested.store(true, std::memory_order_relaxed); }
+
+    // ---- exceptions ----
+    /// Records a fault (vector with error code) and returns Status::Fault.
+    Status raise(u8 vector, u32 error) {
+        fault = Fault{vector, true, error};
+        return Status::Fault;
+    }
+    Status raise(u8 vector) {
+        fault = Fault{vector, false, 0};
+        return Status::Fault;
+    }
+    Status raise_gp(u32 error = 0) { return raise(kVecGP, error); }
+    Status raise_ud() { return raise(kVecUD); }
+
+    // ---- modes ----
+    bool protected_mode() const { return (s.cr0 & kCr0PE) != 0; }
+    bool v86_mode() const { return (s.eflags & kVM) != 0; }
+    bool real_mode() const { return !protected_mode(); }
+    bool long_mode() const { return (s.efer & kEferLMA) != 0; }
+    bool paging() const { return (s.cr0 & kCr0PG) != 0; }
+    /// Default code size of the current CS (2, 4 or 8 bytes).
+    unsigned code_size() const;
+    /// Stack address size (2 or 4 from SS.B, 8 in 64-bit mode).
+    unsigned stack_size() const;
+
+    // ---- registers ----
+    u64 reg(unsigned idx, unsigned size, bool high_byte = false) const {
+        const u64 v = s.gpr[high_byte ? idx - 4 : idx];
+        switch (size) {
+        case 1: return high_byte ? (v >> 8) & 0xFF : v & 0xFF;
+        case 2: return v & 0xFFFF;
+        case 4: return v & 0xFFFFFFFF;
+        default: return v;
+        }
+    }
+    void set_reg(unsigned idx, unsigned size, u64 value, bool high_byte = false) {
+        u64& r = s.gpr[high_byte ? idx - 4 : idx];
+        switch (size) {
+        case 1:
+            if (high_byte) {
+                r = (r & ~u64{0xFF00}) | ((value & 0xFF) << 8);
+            } else {
+                r = (r & ~u64{0xFF}) | (value & 0xFF);
+            }
+            break;
+        case 2: r = (r & ~u64{0xFFFF}) | (value & 0xFFFF); break;
+        case 4: r = value & 0xFFFFFFFF; break; // writes of 32 bits zero-extend (x86-64 rule)
+        default: r = value; break;
+        }
+    }
+
+    // ---- memory through segments ----
+    /// Checks a data access of `size` bytes at seg:off and returns its linear address.
+    Status seg_linear(u8 seg, u64 off, unsigned size, bool write, u64& lin);
+
+    template <typename T> Status read(u8 seg, u64 off, T& out) {
+        u64 lin;
+        TRY(seg_linear(seg, off, sizeof(T), false, lin));
+        return read_lin(lin, out);
+    }
+    template <typename T> Status write(u8 seg, u64 off, T value) {
+        u64 lin;
+        TRY(seg_linear(seg, off, sizeof(T), true, lin));
+        return write_lin(lin, value);
+    }
+    /// Checks that a write at seg:off would succeed (segment and paging) without writing.
+    Status probe_write(u8 seg, u64 off, unsigned size);
+
+    // ---- memory by linear address ----
+    template <typename T> Status read_lin(u64 lin, T& out, Priv priv = Priv::Current) {
+        const unsigned u = user_index(priv);
+        const TlbEntry& e = m_tlb[u][(lin >> 12) & (kTlbSize - 1)];
+        if ((lin & 0xFFF) <= 0x1000 - sizeof(T) && e.tag_read == (lin >> 12) && e.host)
+            [[likely]] {
+            std::memcpy(&out, e.host + (lin & 0xFFF), sizeof(T));
+            return Status::Ok;
+        }
+        u64 v = 0;
+        TRY(access_slow(lin, &v, sizeof(T), mmu::Access::Read, priv));
+        std::memcpy(&out, &v, sizeof(T));
+        return Status::Ok;
+    }
+    template <typename T> Status write_lin(u64 lin, T value, Priv priv = Priv::Current) {
+        const unsigned u = user_index(priv);
+        const TlbEntry& e = m_tlb[u][(lin >> 12) & (kTlbSize - 1)];
+        if ((lin & 0xFFF) <= 0x1000 - sizeof(T) && e.tag_write == (lin >> 12) && e.host)
+            [[likely]] {
+            std::memcpy(e.host + (lin & 0xFFF), &value, sizeof(T));
+            return Status::Ok;
+        }
+        return access_slow(lin, &value, sizeof(T), mmu::Access::Write, priv);
+    }
+    /// Reads/writes any number of bytes (page crossings, MMIO, faults handled).
+    Status access_slow(u64 lin, void* buf, unsigned size, mmu::Access acc, Priv priv);
+    /// Linear -> physical for one byte, filling the TLB; sets `fault` (with CR2) on failure.
+    Status translate(u64 lin, mmu::Access acc, Priv priv, u64& phys);
+    /// Fetches up to `max` instruction bytes at linear `lin`; returns how many were readable
+    /// in `got` (a fault on the first byte is returned as Status::Fault).
+    Status fetch_bytes(u64 lin, u8* buf, unsigned max, unsigned& got);
+    /// Host pointer for an instruction fetch at `lin` valid to the end of its page, or nullptr.
+    const u8* fetch_ptr(u64 lin);
+
+    // ---- TLB ----
+    void tlb_flush_all();
+    void tlb_flush_nonglobal();
+    void tlb_flush_page(u64 lin);
+    /// Called after CR0/CR3/CR4/EFER writes with the old values.
+    void on_paging_change(u64 old_cr0, u64 old_cr4, u64 old_efer);
+
+    // ---- stack helpers (size = operand size of the push/pop) ----
+    Status push(u64 value, unsigned size);
+    Status pop(u64& value, unsigned size);
+    /// Reads the stack at offset `delta` above the current top without popping.
+    Status stack_read(u64 delta, u64& value, unsigned size);
+
+    /// Instruction pointer mask for the current code size (0xFFFF in 16-bit code).
+    u64 ip_mask() const;
+
+    mmu::PagingContext paging_context() const {
+        return mmu::PagingContext{s.cr0, s.cr3, s.cr4, s.efer};
+    }
+
+    /// The translation TLB (exposed for the translator's inline fast path).
+    TlbEntry (*tlb())[kTlbSize] { return m_tlb; }
+
+private:
+    unsigned user_index(Priv priv) const { return priv == Priv::Current && s.cpl == 3 ? 1 : 0; }
+    Status fill_tlb(u64 lin, mmu::Access acc, unsigned uidx, TlbEntry*& out);
+
+    mmu::PhysMap& m_phys;
+    CpuEnv& m_env;
+    ExecutionEngine* m_engine = nullptr;
+    TlbEntry m_tlb[2][kTlbSize];
+    u64 m_phys_generation = 0;
+};
+
+} // namespace cpu

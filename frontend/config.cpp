@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: MIT
+// Command-line parsing for tx86. The grammar follows QEMU: every option is a word starting
+// with '-' or '--', and options that take a value take it from the next argv word (QEMU has
+// no "--opt=value" form, so neither do we). Errors are reported as a single line naming the
+// option, because the user usually copied a QEMU command line and needs to know which part
+// tx86 does not understand yet.
+#include "frontend/config.h"
+
+#include "base/log.h"
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace frontend {
+namespace {
+
+constexpr u64 kMinRam = 1 * kMiB;
+constexpr u64 kMaxRam = 3584 * kMiB; // 3.5 GiB: the rest of the 32-bit space is MMIO and ROM
+
+enum class Opt {
+    Mem, Kernel, Initrd, Append, Bios, NoGraphic, Serial, Debugcon, NoReboot,
+    LogItems, LogFile, Accel, Help, Version,
+};
+
+struct OptDef {
+    std::string_view name; // without dashes
+    Opt opt;
+    bool takes_arg;
+};
+
+constexpr std::array kOptions = {
+    OptDef{"m", Opt::Mem, true},           OptDef{"kernel", Opt::Kernel, true},
+    OptDef{"initrd", Opt::Initrd, true},   OptDef{"append", Opt::Append, true},
+    OptDef{"bios", Opt::Bios, true},       OptDef{"nographic", Opt::NoGraphic, false},
+    OptDef{"serial", Opt::Serial, true},   OptDef{"debugcon", Opt::Debugcon, true},
+    OptDef{"no-reboot", Opt::NoReboot, false}, OptDef{"d", Opt::LogItems, true},
+    OptDef{"D", Opt::LogFile, true},       OptDef{"accel", Opt::Accel, true},
+    OptDef{"h", Opt::Help, false},         OptDef{"help", Opt::Help, false},
+    OptDef{"version", Opt::Version, false},
+};
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// Parses a QEMU-style size. A bare number means MiB (QEMU's -m default unit); suffixes
+// B/K/M/G/T (either case) scale by powers of 1024. A decimal fraction ("1.5G") is accepted
+// as QEMU does, as long as the result is a whole number of bytes.
+std::optional<u64> parse_size(std::string_view s) {
+    if (s.empty()) {
+        return std::nullopt;
+    }
+    u64 whole = 0;
+    usize i = 0;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+        if (whole > (UINT64_MAX - 9) / 10) {
+            return std::nullopt;
+        }
+        whole = whole * 10 + u64(s[i] - '0');
+    }
+    if (i == 0) {
+        return std::nullopt;
+    }
+    // Fraction kept as numerator/denominator so 0.5M is exact.
+    u64 frac_num = 0, frac_den = 1;
+    if (i < s.size() && s[i] == '.') {
+        ++i;
+        const usize start = i;
+        for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
+            if (frac_den > UINT64_MAX / 100) {
+                return std::nullopt; // absurd precision
+            }
+            frac_num = frac_num * 10 + u64(s[i] - '0');
+            frac_den *= 10;
+        }
+        if (i == start) {
+            return std::nullopt;
+        }
+    }
+    u64 unit = kMiB;
+    if (i < s.size()) {
+        switch (s[i]) {
+        case 'b': case 'B': unit = 1; break;
+        case 'k': case 'K': unit = u64{1} << 10; break;
+        case 'm': case 'M': unit = u64{1} << 20; break;
+        case 'g': case 'G': unit = u64{1} << 30; break;
+        case 't': case 'T': unit = u64{1} << 40; break;
+        default: return std::nullopt;
+        }
+        ++i;
+    }
+    if (i != s.size()) {
+        return std::nullopt;
+    }
+    if (whole > UINT64_MAX / unit) {
+        return std::nullopt;
+    }
+    if (frac_num > UINT64_MAX / unit) {
+        return std::nullopt;
+    }
+    const u64 frac_scaled = frac_num * unit;
+    if (frac_scaled % frac_den != 0) {
+        return std::nullopt; // not a whole number of bytes
+    }
+    const u64 total = whole * unit + frac_scaled / frac_den;
+    if (total < whole * unit) {
+        return std::nullopt;
+    }
+    return total;
+}
+
+// "-m" accepts "N" or the keyed form "size=N" (QEMU also has slots=/maxmem= for hotplug,
+// which tx86 has no use for, so they are refused rather than silently ignored).
+bool parse_memory(std::string_view arg, u64& out, std::string& err) {
+    std::string_view size = arg;
+    if (size.substr(0, 5) == "size=") {
+        size.remove_prefix(5);
+    } else if (size.find('=') != std::string_view::npos || size.find(',') != std::string_view::npos) {
+        err = "tx86: unsupported -m parameter " + quoted(arg) + " (only 'N' or 'size=N')";
+        return false;
+    }
+    const auto bytes = parse_size(size);
+    if (!bytes) {
+        err = "tx86: invalid memory size " + quoted(size);
+        return false;
+    }
+    if (*bytes == 0) {
+        err = "tx86: invalid memory size " + quoted(size) + ": must not be zero";
+        return false;
+    }
+    if (*bytes < kMinRam) {
+        err = "tx86: memory size " + quoted(size) + " is too small (minimum 1 MiB)";
+        return false;
+    }
+    if (*bytes > kMaxRam) {
+        err = "tx86: memory size " + quoted(size) + " is too large (maximum 3584 MiB)";
+        return false;
+    }
+    if (*bytes % 4096 != 0) {
+        // RAM is mapped in whole pages; QEMU rounds, but a surprise rounding helps nobody.
+        err = "tx86: memory size " + quoted(size) + " is not a multiple of 4 KiB";
+        return false;
+    }
+    out = *bytes;
+    return true;
+}
+
+bool parse_chardev(std::string_view opt, std::string_view arg, bool allow_none, CharDevSpec& out,
+                   std::string& err) {
+    if (arg == "stdio") {
+        out = {CharDevSpec::Stdio, {}};
+    } else if (arg == "null") {
+        out = {CharDevSpec::Null, {}};
+    } else if (allow_none && arg == "none") {
+        out = {CharDevSpec::None, {}};
+    } else if (arg.substr(0, 5) == "file:") {
+        if (arg.size() == 5) {
+            err = "tx86: option '-" + std::string(opt) + "' needs a path after 'file:'";
+            return false;
+        }
+        out = {CharDevSpec::File, std::string(arg.substr(5))};
+    } else {
+        err = "tx86: invalid " + std::string(opt) + " backend " + quoted(arg) + " (use stdio, file:PATH, null" +
+              (allow_none ? ", none)" : ")");
+        return false;
+    }
+    return true;
+}
+
+bool parse_accel(std::string_view arg, std::string& out, std::string& err) {
+    // QEMU allows "-accel NAME,prop=value"; tx86 accelerators have no properties yet.
+    const auto comma = arg.find(',');
+    const std::string_view name = arg.substr(0, comma);
+    if (comma != std::string_view::npos) {
+        err = "tx86: accelerator " + quoted(name) + " takes no properties (got " + quoted(arg) + ")";
+        return false;
+    }
+    if (name == "interp" || name == "jit") {
+        out = std::string(name);
+        return true;
+    }
+    if (name == "tcg" || name == "kvm" || name == "hvf" || name == "whpx" || name == "xen") {
+        err = "tx86: accelerator " + quoted(name) +
+              " is a QEMU accelerator; tx86 provides 'interp' (interpreter) or 'jit' (translator)";
+        return false;
+    }
+    err = "tx86: unknown accelerator " + quoted(name) + " (use interp or jit)";
+    return false;
+}
+
+} // namespace
+
+ParseResult parse_command_line(int argc, const char* const* argv) {
+    MachineConfig cfg;
+    bool serial_given = false;
+    auto fail = [](std::string msg) { return ParseResult{std::nullopt, std::move(msg)}; };
+
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view word = argv[i] ? argv[i] : "";
+        if (word.size() < 2 || word[0] != '-') {
+            // QEMU would treat a bare word as a disk image for -hda.
+            return fail("tx86: unexpected argument " + quoted(word) + " (disk images are not supported yet)");
+        }
+        std::string_view name = word.substr(1);
+        if (name[0] == '-') {
+            name.remove_prefix(1);
+        }
+        const OptDef* def = nullptr;
+        for (const auto& d : kOptions) {
+            if (d.name == name) {
+                def = &d;
+                break;
+            }
+        }
+        if (!def) {
+            return fail("tx86: unknown option " + quoted(word) + " (try --help)");
+        }
+        std::string_view arg;
+        if (def->takes_arg) {
+            if (i + 1 >= argc || argv[i + 1] == nullptr) {
+                return fail("tx86: option '-" + std::string(def->name) + "' needs an argument");
+            }
+            arg = argv[++i];
+        }
+
+        std::string err;
+        switch (def->opt) {
+        case Opt::Mem:
+            if (!parse_memory(arg, cfg.ram_bytes, err)) {
+                return fail(err);
+            }
+            break;
+        case Opt::Kernel: cfg.kernel = arg; break;
+        case Opt::Initrd: cfg.initrd = arg; break;
+        case Opt::Append: cfg.append = arg; break;
+        case Opt::Bios: cfg.bios = arg; break;
+        case Opt::NoGraphic: cfg.nographic = true; break;
+        case Opt::NoReboot: cfg.no_reboot = true; break;
+        case Opt::Serial:
+            if (!parse_chardev("serial", arg, true, cfg.serial, err)) {
+                return fail(err);
+            }
+            serial_given = true;
+            break;
+        case Opt::Debugcon:
+            if (!parse_chardev("debugcon", arg, false, cfg.debugcon, err)) {
+                return fail(err);
+            }
+            break;
+        case Opt::LogItems: {
+            u32 mask = 0;
+            std::string bad;
+            if (!base::parse_log_items(arg, mask, bad)) {
+                return fail("tx86: unknown log item " + quoted(bad) + " in '-d " + std::string(arg) +
+                            "' (see --help)");
+            }
+            cfg.log_items = arg;
+            break;
+        }
+        case Opt::LogFile:
+            if (arg.empty()) {
+                return fail("tx86: option '-D' needs a file name");
+            }
+            cfg.log_file = arg;
+            break;
+        case Opt::Accel:
+            if (!parse_accel(arg, cfg.accel, err)) {
+                return fail(err);
+            }
+            break;
+        case Opt::Help:
+            cfg.show_help = true;
+            return {cfg, {}};
+        case Opt::Version:
+            cfg.show_version = true;
+            return {cfg, {}};
+        }
+    }
+
+    // QEMU: -nographic redirects the first serial port to the terminal unless the user
+    // said where it should go.
+    if (cfg.nographic && !serial_given) {
+        cfg.serial = {CharDevSpec::Stdio, {}};
+    }
+    return {cfg, {}};
+}
+
+std::string help_text() {
+    return "usage: tx86 [options]\n"
+           "\n"
+           "Standard options:\n"
+           "-h or -help              display this help and exit\n"
+           "-version                 display version information and exit\n"
+           "-m [size=]megs[K|M|G]    guest RAM size (default 128M; 1M..3584M; bare number = MiB)\n"
+           "-accel interp|jit        execution engine (default interp)\n"
+           "\n"
+           "Boot options:\n"
+           "-bios file               raw BIOS image, mapped to end at 4 GiB (and its last 128 KiB below 1 MiB)\n"
+           "-kernel bzImage          boot this Linux kernel directly\n"
+           "-initrd file             initial ram disk for -kernel\n"
+           "-append cmdline          kernel command line for -kernel\n"
+           "-no-reboot               exit instead of rebooting\n"
+           "\n"
+           "Display and character devices:\n"
+           "-nographic               no graphical output; serial port on stdio\n"
+           "-serial dev              COM1 backend: stdio, file:PATH, null or none\n"
+           "-debugcon dev            port 0xE9 debug console: stdio, file:PATH or null\n"
+           "\n"
+           "Debugging:\n"
+           "-d item1,...             enable logging: exec (in_asm), cpu, int, mmu, guest_errors,\n"
+           "                         unimp, jit, nochain\n"
+           "-D logfile               write the -d log to logfile instead of stderr\n"
+           "\n"
+           "Options may be written with one or two leading dashes.\n";
+}
+
+} // namespace frontend

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+// The tx86 command line. tx86 deliberately speaks QEMU's option vocabulary (-m, -kernel,
+// -bios, -serial, -d, ...) so that scripts and muscle memory carry over; this header turns
+// argv into a MachineConfig and does nothing else (no files are opened, no devices built),
+// which keeps it testable in isolation.
+#pragma once
+
+#include "base/types.h"
+
+#include <optional>
+#include <string>
+
+namespace frontend {
+
+inline constexpr u64 kMiB = u64{1} << 20;
+
+/// Where a character device (serial port, debug console) sends its bytes.
+struct CharDevSpec {
+    enum Kind { None, Stdio, File, Null } kind = None;
+    std::string path; ///< only for File
+    bool operator==(const CharDevSpec&) const = default;
+};
+
+struct MachineConfig {
+    u64 ram_bytes = 128 * kMiB;   ///< -m N[K|M|G], -m size=N; bare numbers are MiB as in QEMU
+    std::string kernel;           ///< -kernel FILE (Linux bzImage / multiboot)
+    std::string initrd;           ///< -initrd FILE
+    std::string append;           ///< -append CMDLINE
+    std::string bios;             ///< -bios FILE (raw image mapped to end at 4 GiB)
+    bool nographic = false;       ///< -nographic; implies -serial stdio unless -serial is given
+    CharDevSpec serial;           ///< -serial stdio|file:PATH|null|none (COM1)
+    CharDevSpec debugcon;         ///< -debugcon stdio|file:PATH|null (port 0xE9)
+    bool no_reboot = false;       ///< -no-reboot: a guest reset exits instead
+    std::string log_items;        ///< -d ITEMS, already validated by base::parse_log_items
+    std::string log_file;         ///< -D FILE
+    std::string accel = "interp"; ///< -accel interp|jit
+    bool show_help = false;       ///< -h / -help / --help
+    bool show_version = false;    ///< -version / --version
+
+    // Reserved for later, with their QEMU spelling, so the names stay consistent:
+    //   -s / -S / -gdb DEV     gdb remote stub, start stopped
+    //   -monitor DEV           human monitor
+    //   -hda/-hdb FILE, -cdrom FILE, -drive ...   block devices
+    //   -netdev ..., -device ...                  network and extra devices
+    //   -snapshot              discard disk writes
+};
+
+/// Exactly one of the two is meaningful: `config` on success, otherwise `error` holds a
+/// one-line message that starts with "tx86: " and names the offending option or value.
+struct ParseResult {
+    std::optional<MachineConfig> config;
+    std::string error;
+};
+
+/// Parses argv (argv[0] is the program name and is skipped). Options may be spelled with
+/// one or two leading dashes. --help and --version stop parsing at once (as in QEMU), so
+/// anything after them is ignored.
+ParseResult parse_command_line(int argc, const char* const* argv);
+
+/// Usage text listing every option, in the style of `qemu-system-i386 -h`.
+std::string help_text();
+
+} // namespace frontend

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+// SDM Vol. 3A, 4.3 (32-bit paging) and 4.4 (PAE paging).
+#include "mmu/paging.h"
+
+namespace mmu {
+namespace {
+
+constexpr u64 kP = 1, kRW = 2, kUS = 4, kA = 0x20, kD = 0x40, kPS = 0x80, kG = 0x100;
+constexpr u64 kNX = u64{1} << 63;
+constexpr u64 kCr0WP = 1u << 16;
+constexpr u64 kCr4PSE = 1u << 4, kCr4PAE = 1u << 5, kCr4PGE = 1u << 7;
+constexpr u64 kEferNXE = 1u << 11;
+
+struct Rights {
+    bool write = true;
+    bool user = true;
+    bool nx = false;
+};
+
+Translation fault(u32 code) {
+    Translation t;
+    t.error_code = code;
+    return t;
+}
+
+/// Checks rights accumulated over all levels; returns 0 if allowed, or the #PF error code.
+u32 check_rights(const PagingContext& ctx, const Rights& r, Access access, bool user) {
+    const u32 base = kPfPresent | (access == Access::Write ? kPfWrite : 0) | (user ? kPfUser : 0) |
+                     (access == Access::Execute && (ctx.efer & kEferNXE) && (ctx.cr4 & kCr4PAE)
+                          ? kPfFetch
+                          : 0);
+    if (user && !r.user) {
+        return base;
+    }
+    if (access == Access::Write && !r.write && (user || (ctx.cr0 & kCr0WP))) {
+        return base;
+    }
+    if (access == Access::Execute && r.nx) {
+        return base;
+    }
+    return 0;
+}
+
+} // namespace
+
+Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access access, bool user) {
+    const u32 fault_base = (access == Access::Write ? kPfWrite : 0) | (user ? kPfUser : 0);
+    const bool nxe = (ctx.efer & kEferNXE) != 0;
+    Rights r;
+
+    if (!(ctx.cr4 & kCr4PAE)) {
+        lin &= 0xFFFFFFFFu;
+        const u64 pde_addr = (ctx.cr3 & 0xFFFFF000u) + ((lin >> 22) << 2);
+        u64 pde = mem.read(pde_addr, 4);
+        if (!(pde & kP)) {
+            return fault(fault_base);
+        }
+        r.write = pde & kRW;
+        r.user = pde & kUS;
+        if ((pde & kPS) && (ctx.cr4 & kCr4PSE)) {
+            // 4 MiB page; bits 13..20 give physical address bits 32..39 (PSE-36), bit 21 reserved.
+            if (pde & (1u << 21)) {
+                return fault(fault_base | kPfPresent | kPfReserved);
+            }
+            if (u32 e = check_rights(ctx, r, access, user)) {
+                return fault(e);
+            }
+            const u64 want = kA | (access == Access::Write ? kD : 0);
+            if ((pde & want) != want) {
+                pde |= want;
+                mem.write(pde_addr, 4, pde);
+            }
+            Translation t;
+            t.ok = true;
+            const u64 base = (pde & 0xFFC00000u) | (((pde >> 13) & 0xFF) << 32);
+            t.phys = base | (lin & 0x3FFFFF);
+            t.user = r.user;
+            t.writable = (pde & kD) && (r.write || (!user && !(ctx.cr0 & kCr0WP)));
+            t.global = (pde & kG) && (ctx.cr4 & kCr4PGE);
+            t.page_mask = 0x3FFFFF;
+            return t;
+        }
+        if (!(pde & kA)) {
+            pde |= kA;
+            mem.write(pde_addr, 4, pde);
+        }
+        const u64 pte_addr = (pde & 0xFFFFF000u) + (((lin >> 12) & 0x3FF) << 2);
+        u64 pte = mem.read(pte_addr, 4);
+        if (!(pte & kP)) {
+            return fault(fault_base);
+        }
+        r.write = r.write && (pte & kRW);
+        r.user = r.user && (pte & kUS);
+        if (u32 e = check_rights(ctx, r, access, user)) {
+            return fault(e);
+        }
+        const u64 want = kA | (access == Access::Write ? kD : 0);
+        if ((pte & want) != want) {
+            pte |= want;
+            mem.write(pte_addr, 4, pte);
+        }
+        Translation t;
+        t.ok = true;
+        t.phys = (pte & 0xFFFFF000u) | (lin & 0xFFF);
+        t.user = r.user;
+        t.writable = (pte & kD) && (r.write || (!user && !(ctx.cr0 & kCr0WP)));
+        t.global = (pte & kG) && (ctx.cr4 & kCr4PGE);
+        return t;
+    }
+
+    // PAE: PDPTE -> PDE -> PTE, 64-bit entries. (The PDPTEs are architecturally loaded at CR3
+    // write; reading them here is equivalent as long as the guest follows the rules for
+    // changing them, which Linux does.)
+    lin &= 0xFFFFFFFFu;
+    const u64 addr_mask = 0x000FFFFFFFFFF000ull;
+    const u64 rsvd_nx = nxe ? 0 : kNX;
+    const u64 pdpte_addr = (ctx.cr3 & 0xFFFFFFE0u) + ((lin >> 30) << 3);
+    const u64 pdpte = mem.read(pdpte_addr, 8);
+    if (!(pdpte & kP)) {
+        return fault(fault_base);
+    }
+    if (pdpte & (0x1E6 | (u64{0xFFF} << 52))) {
+        return fault(fault_base | kPfPresent | kPfReserved);
+    }
+    const u64 pde_addr = (pdpte & addr_mask) + (((lin >> 21) & 0x1FF) << 3);
+    u64 pde = mem.read(pde_addr, 8);
+    if (!(pde & kP)) {
+        return fault(fault_base | (access == Access::Execute && nxe ? kPfFetch : 0));
+    }
+    if (pde & rsvd_nx) {
+        return fault(fault_base | kPfPresent | kPfReserved);
+    }
+    r.write = pde & kRW;
+    r.user = pde & kUS;
+    r.nx = nxe && (pde & kNX);
+    if (pde & kPS) {
+        if (pde & 0x1FE000) {
+            return fault(fault_base | kPfPresent | kPfReserved);
+        }
+        if (u32 e = check_rights(ctx, r, access, user)) {
+            return fault(e);
+        }
+        const u64 want = kA | (access == Access::Write ? kD : 0);
+        if ((pde & want) != want) {
+            pde |= want;
+            mem.write(pde_addr, 8, pde);
+        }
+        Translation t;
+        t.ok = true;
+        t.phys = (pde & 0x000FFFFFFFE00000ull) | (lin & 0x1FFFFF);
+        t.user = r.user;
+        t.writable = (pde & kD) && (r.write || (!user && !(ctx.cr0 & kCr0WP)));
+        t.global = (pde & kG) && (ctx.cr4 & kCr4PGE);
+        t.nx = r.nx;
+        t.page_mask = 0x1FFFFF;
+        return t;
+    }
+    if (!(pde & kA)) {
+        pde |= kA;
+        mem.write(pde_addr, 8, pde);
+    }
+    const u64 pte_addr = (pde & addr_mask) + (((lin >> 12) & 0x1FF) << 3);
+    u64 pte = mem.read(pte_addr, 8);
+    if (!(pte & kP)) {
+        return fault(fault_base | (access == Access::Execute && nxe ? kPfFetch : 0));
+    }
+    if (pte & rsvd_nx) {
+        return fault(fault_base | kPfPresent | kPfReserved);
+    }
+    r.write = r.write && (pte & kRW);
+    r.user = r.user && (pte & kUS);
+    r.nx = r.nx || (nxe && (pte & kNX));
+    if (u32 e = check_rights(ctx, r, access, user)) {
+        return fault(e);
+    }
+    const u64 want = kA | (access == Access::Write ? kD : 0);
+    if ((pte & want) != want) {
+        pte |= want;
+        mem.write(pte_addr, 8, pte);
+    }
+    Translation t;
+    t.ok = true;
+    t.phys = (pte & addr_mask) | (lin & 0xFFF);
+    t.user = r.user;
+    t.writable = (pte & kD) && (r.write || (!user && !(ctx.cr0 & kCr0WP)));
+    t.global = (pte & kG) && (ctx.cr4 & kCr4PGE);
+    t.nx = r.nx;
+    return t;
+}
+
+} // namespace mmu

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+// Guest page-table walkers: 2-level 32-bit (4 KiB and PSE 4 MiB pages), PAE (3-level, NX) and,
+// later, 4-level long mode. They set accessed/dirty bits exactly when hardware does and report
+// page faults as values. Not here: caching translations (the CPU's TLB), segmentation.
+#pragma once
+
+#include "base/types.h"
+#include "mmu/phys_map.h"
+
+namespace mmu {
+
+enum class Access : u8 { Read = 0, Write = 1, Execute = 2 };
+
+/// The paging-relevant control state (so mmu/ need not include cpu/).
+struct PagingContext {
+    u64 cr0 = 0;
+    u64 cr3 = 0;
+    u64 cr4 = 0;
+    u64 efer = 0;
+};
+
+/// Page-fault error code bits.
+enum : u32 { kPfPresent = 1, kPfWrite = 2, kPfUser = 4, kPfReserved = 8, kPfFetch = 16 };
+
+struct Translation {
+    bool ok = false;
+    u64 phys = 0;          ///< physical address of `lin`
+    u32 error_code = 0;    ///< #PF error code when !ok
+    bool writable = false; ///< a write by the same privilege would succeed (and D is set)
+    bool user = false;     ///< user-accessible
+    bool global = false;
+    bool nx = false;
+    u64 page_mask = 0xFFF; ///< offset mask of the page that maps `lin`
+};
+
+/// Translates a linear address. `user` is true for CPL-3 accesses (and implicit supervisor
+/// accesses pass false). Sets A (and D on writes) in the guest's tables.
+Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access access, bool user);
+
+} // namespace mmu

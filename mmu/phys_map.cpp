@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+#include "mmu/phys_map.h"
+
+#include "base/check.h"
+
+#include <cstring>
+#include <sys/mman.h>
+
+namespace mmu {
+
+PhysMap::PhysMap() : m_pages(kSpace >> kPageShift) {}
+
+PhysMap::~PhysMap() {
+    for (const RamBlock& b : m_ram_blocks) {
+        munmap(b.host, b.size);
+    }
+}
+
+u8* PhysMap::add_ram(u64 base, u64 size, const std::string& name) {
+    TX86_CHECK(base % kPageSize == 0 && size % kPageSize == 0 && base + size <= kSpace,
+               name.c_str());
+    // mmap gives zeroed memory that the host only commits when touched.
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    TX86_CHECK(p != MAP_FAILED, "cannot allocate guest RAM");
+    u8* host = static_cast<u8*>(p);
+    m_ram_blocks.push_back(RamBlock{host, size});
+    map_host(base, size, host, true, name);
+    return host;
+}
+
+void PhysMap::map_host(u64 base, u64 size, u8* host, bool writable, const std::string& name) {
+    TX86_CHECK(base % kPageSize == 0 && base + size <= kSpace, name.c_str());
+    for (u64 off = 0; off < size; off += kPageSize) {
+        Entry& e = m_pages[(base + off) >> kPageShift];
+        e = Entry{host + off, nullptr, 0, writable};
+    }
+    ++m_generation;
+}
+
+void PhysMap::add_mmio(u64 base, u64 size, MmioOps* ops, const std::string& name) {
+    TX86_CHECK(base % kPageSize == 0 && base + size <= kSpace, name.c_str());
+    for (u64 off = 0; off < size; off += kPageSize) {
+        m_pages[(base + off) >> kPageShift] = Entry{nullptr, ops, base, false};
+    }
+    ++m_generation;
+}
+
+void PhysMap::unmap(u64 base, u64 size) {
+    for (u64 off = 0; off < size && base + off < kSpace; off += kPageSize) {
+        m_pages[(base + off) >> kPageShift] = Entry{};
+    }
+    ++m_generation;
+}
+
+PageLookup PhysMap::lookup(u64 pa) const {
+    pa &= m_a20_mask;
+    if (pa >= kSpace) {
+        return {};
+    }
+    const Entry& e = m_pages[pa >> kPageShift];
+    return PageLookup{e.host, e.writable, e.mmio, e.mmio_base};
+}
+
+u8* PhysMap::ram_ptr(u64 pa) const {
+    const PageLookup l = lookup(pa);
+    if (!l.host || !l.writable) {
+        return nullptr;
+    }
+    return l.host + (pa & (kPageSize - 1));
+}
+
+u64 PhysMap::read(u64 pa, unsigned size) {
+    pa &= m_a20_mask;
+    const u64 off = pa & (kPageSize - 1);
+    if (off + size > kPageSize) {
+        u64 v = 0;
+        for (unsigned i = 0; i < size; ++i) {
+            v |= read(pa + i, 1) << (8 * i);
+        }
+        return v;
+    }
+    const PageLookup l = lookup(pa);
+    if (l.host) {
+        u64 v = 0;
+        std::memcpy(&v, l.host + off, size);
+        return v;
+    }
+    if (l.mmio) {
+        return l.mmio->mmio_read(pa - l.mmio_base, size);
+    }
+    return size >= 8 ? ~u64{0} : (u64{1} << (8 * size)) - 1;
+}
+
+void PhysMap::write(u64 pa, unsigned size, u64 value) {
+    pa &= m_a20_mask;
+    const u64 off = pa & (kPageSize - 1);
+    if (off + size > kPageSize) {
+        for (unsigned i = 0; i < size; ++i) {
+            write(pa + i, 1, value >> (8 * i));
+        }
+        return;
+    }
+    const PageLookup l = lookup(pa);
+    if (l.host) {
+        if (l.writable) {
+            std::memcpy(l.host + off, &value, size);
+        }
+        return;
+    }
+    if (l.mmio) {
+        l.mmio->mmio_write(pa - l.mmio_base, size, value);
+    }
+}
+
+void PhysMap::read_bytes(u64 pa, void* dst, usize n) {
+    u8* d = static_cast<u8*>(dst);
+    for (usize i = 0; i < n; ++i) {
+        d[i] = static_cast<u8>(read(pa + i, 1));
+    }
+}
+
+void PhysMap::write_bytes(u64 pa, const void* src, usize n) {
+    const u8* s = static_cast<const u8*>(src);
+    for (usize i = 0; i < n; ++i) {
+        write(pa + i, 1, s[i]);
+    }
+}
+
+} // namespace mmu

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+// PhysMap: the guest physical address space. RAM and ROM are host memory; MMIO ranges call
+// device callbacks. Page-granular (4 KiB) lookup below 4 GiB; above that everything is
+// unmapped (reads all-ones, writes ignored). Not here: paging (mmu/paging.h), devices.
+#pragma once
+
+#include "base/types.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mmu {
+
+/// Callbacks of one MMIO region. Offsets are relative to the region's base.
+class MmioOps {
+public:
+    virtual ~MmioOps() = default;
+    virtual u64 mmio_read(u64 offset, unsigned size) = 0;
+    virtual void mmio_write(u64 offset, unsigned size, u64 value) = 0;
+};
+
+/// Result of looking up one physical page.
+struct PageLookup {
+    u8* host = nullptr;        ///< RAM/ROM page start (nullptr for MMIO/unmapped)
+    bool writable = false;     ///< false for ROM
+    MmioOps* mmio = nullptr;   ///< MMIO handler (nullptr for RAM/ROM/unmapped)
+    u64 mmio_base = 0;         ///< physical base of the MMIO region
+};
+
+class PhysMap {
+public:
+    static constexpr unsigned kPageShift = 12;
+    static constexpr u64 kPageSize = u64{1} << kPageShift;
+    static constexpr u64 kSpace = u64{1} << 32; // mapped part of the physical space
+
+    PhysMap();
+    ~PhysMap();
+    PhysMap(const PhysMap&) = delete;
+    PhysMap& operator=(const PhysMap&) = delete;
+
+    /// Allocates guest RAM (zeroed). Returns a pointer to its first byte.
+    u8* add_ram(u64 base, u64 size, const std::string& name);
+    /// Maps `size` bytes of existing host memory (e.g. a ROM image) read-only or read-write.
+    void map_host(u64 base, u64 size, u8* host, bool writable, const std::string& name);
+    void add_mmio(u64 base, u64 size, MmioOps* ops, const std::string& name);
+    /// Removes whatever is mapped in [base, base+size) (page granular).
+    void unmap(u64 base, u64 size);
+
+    /// A20 gate: when disabled, address bit 20 is forced to zero.
+    void set_a20(bool enabled) { m_a20_mask = enabled ? ~u64{0} : ~(u64{1} << 20); ++m_generation; }
+    bool a20() const { return m_a20_mask == ~u64{0}; }
+    u64 a20_mask() const { return m_a20_mask; }
+
+    PageLookup lookup(u64 pa) const;
+
+    /// Slow-path accessors: handle MMIO, ROM, unmapped and page-crossing accesses.
+    u64 read(u64 pa, unsigned size);
+    void write(u64 pa, unsigned size, u64 value);
+    void read_bytes(u64 pa, void* dst, usize n);
+    void write_bytes(u64 pa, const void* src, usize n);
+
+    /// Bumped whenever the map changes; TLBs compare it to know when to flush.
+    u64 generation() const { return m_generation; }
+
+    /// Host pointer to guest RAM at pa (nullptr if not RAM). For loaders and DMA.
+    u8* ram_ptr(u64 pa) const;
+
+private:
+    struct Entry {
+        u8* host = nullptr;
+        MmioOps* mmio = nullptr;
+        u64 mmio_base = 0;
+        bool writable = false;
+    };
+    std::vector<Entry> m_pages; // one per 4 KiB page below kSpace
+    struct RamBlock {
+        u8* host;
+        u64 size;
+    };
+    std::vector<RamBlock> m_ram_blocks;
+    u64 m_a20_mask = ~u64{0};
+    u64 m_generation = 1;
+};
+
+} // namespace mmu

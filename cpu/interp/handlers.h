@@ -24,6 +24,10 @@ struct HandlerTable {
 
 /// Family installers (one per file in cpu/interp/).
 void install_alu(HandlerTable& t);
+void install_muldiv(HandlerTable& t);
+void install_shift(HandlerTable& t);
+void install_bit(HandlerTable& t);
+void install_bcd(HandlerTable& t);
 void install_data(HandlerTable& t);
 void install_control(HandlerTable& t);
 void install_string(HandlerTable& t);

@@ -25,6 +25,10 @@ HandlerTable build_table() {
         h = unimplemented;
     }
     install_alu(t);
+    install_muldiv(t);
+    install_shift(t);
+    install_bit(t);
+    install_bcd(t);
     install_data(t);
     install_control(t);
     install_string(t);

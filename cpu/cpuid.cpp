@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: MIT
+// Placeholder: cpuid lands with the system family.
+#include "cpu/system.h"

@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: MIT
+// Placeholder: tests land with their feature.
+#include <catch2/catch.hpp>

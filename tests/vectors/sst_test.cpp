@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: MIT
+// Placeholder: SingleStepTests vector runner.
+#include <catch2/catch.hpp>

@@ -66,6 +66,34 @@ public:
     /// Host pointer to guest RAM at pa (nullptr if not RAM). For loaders and DMA.
     u8* ram_ptr(u64 pa) const;
 
+    // ---- pages holding cached code (self-modifying-code tracking) ----
+    // An execution engine counts, per physical page, the instructions it caches from that page.
+    // CPUs route every write to a page with a non-zero count through their slow path, which
+    // tells the engine what was written (ExecutionEngine::invalidate_code).
+    /// Number of cached instructions from the page of `pa` (0 when none).
+    u32 code_count(u64 pa) const {
+        pa &= m_a20_mask;
+        return pa < kSpace && m_code_count ? m_code_count[pa >> kPageShift] : 0;
+    }
+    /// Adds one cached instruction to the page of `pa` (below kSpace). Returns true when the
+    /// page just became a code page (the caller must revoke fast write access to it).
+    bool code_add(u64 pa) {
+        pa &= m_a20_mask;
+        if (!m_code_count) {
+            m_code_count = std::make_unique<u32[]>(kSpace >> kPageShift);
+        }
+        return m_code_count[pa >> kPageShift]++ == 0;
+    }
+    /// Removes one cached instruction from the page of `pa`.
+    void code_remove(u64 pa) {
+        pa &= m_a20_mask;
+        if (m_code_count && m_code_count[pa >> kPageShift] > 0) {
+            --m_code_count[pa >> kPageShift];
+        }
+    }
+    /// Forgets every code page (the engine dropped its whole cache).
+    void code_clear() { m_code_count.reset(); }
+
 private:
     struct Entry {
         u8* host = nullptr;
@@ -81,6 +109,7 @@ private:
     std::vector<RamBlock> m_ram_blocks;
     u64 m_a20_mask = ~u64{0};
     u64 m_generation = 1;
+    std::unique_ptr<u32[]> m_code_count; // per page, allocated on first use
 };
 
 } // namespace mmu

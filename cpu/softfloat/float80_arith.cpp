@@ -39,20 +39,16 @@ Float80 pack_exact_u64(bool sign, u64 mag) {
     return make(sign, kBias + 63 - lz, mag << lz);
 }
 
-Rounded round_generic(Context& ctx, bool sign, int e0, u128 sig, const Format& f) {
-    const int lz = clz128(sig);
-    sig <<= lz;
-    int be = e0 + 127 - lz + f.bias;
-    // The x87 detects tininess before rounding: the denormalised significand is what is rounded.
-    bool tiny = false;
-    if (be <= 0) {
-        tiny = true;
-        sig = shr_jam(sig, 1 - be);
-        be = 0;
-    }
-    u64 hi = static_cast<u64>(sig >> 64);
+namespace {
+
+/// Round-bit/sticky analysis of a left-aligned 128-bit significand at `p` bits.
+struct RoundInfo {
+    bool inexact;
+    bool inc;
+};
+RoundInfo round_info(const Context& ctx, bool sign, u128 sig, int p) {
+    const u64 hi = static_cast<u64>(sig >> 64);
     const u64 lo = static_cast<u64>(sig);
-    const int p = f.pbits;
     const u64 lsb = 1ull << (64 - p);
     const u64 rmask = lsb - 1;
     bool round_bit, sticky;
@@ -71,15 +67,40 @@ Rounded round_generic(Context& ctx, bool sign, int e0, u128 sig, const Format& f
     case kRoundUp: inc = inexact && !sign; break;
     default: break;
     }
-    hi &= ~rmask;
-    if (inc) {
+    return RoundInfo{inexact, inc};
+}
+
+} // namespace
+
+Rounded round_generic(Context& ctx, bool sign, int e0, u128 sig, const Format& f) {
+    const int lz = clz128(sig);
+    sig <<= lz;
+    int be = e0 + 127 - lz + f.bias;
+    const int p = f.pbits;
+    const u64 lsb = 1ull << (64 - p);
+    const u64 rmask = lsb - 1;
+    bool tiny = false;
+    if (be <= 0) {
+        tiny = true;
+        if (f.tiny_after_rounding && be == 0) {
+            // Not tiny if rounding with an unbounded exponent reaches the smallest normal.
+            const RoundInfo ri = round_info(ctx, sign, sig, p);
+            if (ri.inc && (static_cast<u64>(sig >> 64) | rmask) == ~0ull) tiny = false;
+        }
+        // The denormalised significand is what gets rounded.
+        sig = shr_jam(sig, 1 - be);
+        be = 0;
+    }
+    const RoundInfo ri = round_info(ctx, sign, sig, p);
+    u64 hi = static_cast<u64>(sig >> 64) & ~rmask;
+    if (ri.inc) {
         hi += lsb;
         if (hi == 0) { // carried out of the significand
             hi = 1ull << 63;
             ++be;
         }
     }
-    if (tiny && (hi >> 63)) be = 1; // rounded up into the normal range
+    if (be == 0 && (hi >> 63)) be = 1; // rounded up into the normal range
     if (be >= f.max_bexp) {
         ctx.flags |= kOverflow | kPrecision;
         const u8 rc = ctx.rounding & 3;
@@ -88,11 +109,11 @@ Rounded round_generic(Context& ctx, bool sign, int e0, u128 sig, const Format& f
         if (to_inf) return Rounded{sign, f.max_bexp, 1ull << 63};
         return Rounded{sign, f.max_bexp - 1, ~rmask};
     }
-    if (inexact) {
+    if (ri.inexact) {
         ctx.flags |= kPrecision;
         if (tiny) ctx.flags |= kUnderflow;
     }
-    ctx.c1 = inc;
+    ctx.c1 = ri.inc;
     return Rounded{sign, be, hi};
 }
 
@@ -195,8 +216,13 @@ Float80 div(Context& ctx, Float80 a, Float80 b) {
     const Kind ka = kind(a), kb = kind(b);
     Float80 out;
     ctx.c1 = false;
-    if (screen2(ctx, a, b, ka, kb, out)) return out;
     const bool s = sign_of(a) != sign_of(b);
+    // Division by zero is detected before the denormal-operand check (no DE for x / 0).
+    if (kb == Kind::Zero && (ka == Kind::Normal || ka == Kind::Denormal)) {
+        ctx.flags |= kZeroDivide;
+        return make_inf(s);
+    }
+    if (screen2(ctx, a, b, ka, kb, out)) return out;
     if (ka == Kind::Inf) {
         if (kb == Kind::Inf) return invalid(ctx);
         return make_inf(s);

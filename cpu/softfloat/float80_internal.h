@@ -56,10 +56,13 @@ struct Format {
     int pbits; ///< significand bits kept (including the integer bit)
     int bias;
     int max_bexp;      ///< all-ones exponent (inf/NaN)
+    /// Tininess detection. The x87 detects it after rounding (to the target precision with
+    /// an unbounded exponent) for register results and stores alike, as measured on hardware.
+    bool tiny_after_rounding = true;
 };
-constexpr Format kExt64{64, 16383, 0x7FFF};
-constexpr Format kSingle{24, 127, 0xFF};
-constexpr Format kDouble{53, 1023, 0x7FF};
+constexpr Format kExt64{64, 16383, 0x7FFF, true};
+constexpr Format kSingle{24, 127, 0xFF, true};
+constexpr Format kDouble{53, 1023, 0x7FF, true};
 
 /// Result of rounding: mant is left-aligned (integer bit at 63); bexp 0 means denormal/zero.
 struct Rounded {
@@ -73,7 +76,7 @@ Rounded round_generic(Context& ctx, bool sign, int e0, u128 sig, const Format& f
 
 /// round_generic to extended exponent range with `pbits` significand bits, packed.
 inline Float80 round_pack(Context& ctx, bool sign, int e0, u128 sig, int pbits) {
-    const Rounded r = round_generic(ctx, sign, e0, sig, Format{pbits, kBias, kMaxExp});
+    const Rounded r = round_generic(ctx, sign, e0, sig, Format{pbits, kBias, kMaxExp, true});
     return make(r.sign, r.bexp, r.mant);
 }
 /// Significand width selected by FCW.PC.

@@ -53,7 +53,7 @@ i64 to_int_bits(Context& ctx, Float80 a, int bits) {
         return indefinite;
     }
     if (k == Kind::Zero) return 0;
-    if (k == Kind::Denormal) ctx.flags |= kDenormal;
+    // Stores do not report denormal sources (matches hardware).
     const Unpacked x = unpack(a);
     bool inexact, inc, huge;
     const u64 mag = round_mag_to_int(ctx, x, inexact, inc, huge);
@@ -84,8 +84,15 @@ RemResult rem_common(Context& ctx, Float80 a, Float80 b, bool ieee) {
         return res;
     }
     if (ka == Kind::Denormal || kb == Kind::Denormal) ctx.flags |= kDenormal;
-    if (ka == Kind::Zero || kb == Kind::Inf) {
+    if (ka == Kind::Zero) {
         res.value = a;
+        return res;
+    }
+    if (kb == Kind::Inf) {
+        // a comes back unchanged in value but normalised (pseudo-denormals get exponent 1).
+        const Unpacked x = unpack(a);
+        res.value = round_pack(ctx, x.sign, x.exp - 63, x.mant, 64);
+        ctx.c1 = false;
         return res;
     }
     const Unpacked x = unpack(a);
@@ -114,6 +121,7 @@ RemResult rem_common(Context& ctx, Float80 a, Float80 b, bool ieee) {
         shift = n;
         res.incomplete = true;
     }
+    // An incomplete reduction reports no quotient bits (C0/C3/C1 are cleared).
     const u128 num = static_cast<u128>(x.mant) << shift;
     u128 q = num / y.mant;
     u64 r = static_cast<u64>(num % y.mant);
@@ -127,7 +135,7 @@ RemResult rem_common(Context& ctx, Float80 a, Float80 b, bool ieee) {
             rsign = !rsign;
         }
     }
-    res.quotient = static_cast<u8>(q & 7);
+    res.quotient = res.incomplete ? 0 : static_cast<u8>(q & 7);
     if (r == 0) {
         res.value = make_zero(x.sign);
     } else {
@@ -305,7 +313,6 @@ u64 to_ieee(Context& ctx, Float80 a, const Format& fmt) {
     }
     if (k == Kind::Inf) return s | exp_all;
     if (k == Kind::Zero) return s;
-    if (k == Kind::Denormal) ctx.flags |= kDenormal;
     const Unpacked x = unpack(a);
     const Rounded r = round_generic(ctx, x.sign, x.exp - 63, x.mant, fmt);
     const u64 frac = (r.mant >> (64 - fmt.pbits)) & ((1ull << fbits) - 1);
@@ -336,7 +343,6 @@ void to_bcd(Context& ctx, Float80 a, u8 (&bcd)[10]) {
     u64 mag = 0;
     bool ok = !(k == Kind::Unsupported || k == Kind::Inf || is_nan(k));
     if (ok && k != Kind::Zero) {
-        if (k == Kind::Denormal) ctx.flags |= kDenormal;
         const Unpacked x = unpack(a);
         bool inexact, inc, huge;
         mag = round_mag_to_int(ctx, x, inexact, inc, huge);

@@ -69,7 +69,8 @@ F fadd(F a, F b) {
     if (a.e < b.e || (a.e == b.e && a.m < b.m)) std::swap(a, b);
     const int d = a.e - b.e;
     const u128 am = a.m >> 1;
-    const u128 bm = d + 1 >= 128 ? 0 : b.m >> (d + 1);
+    // Jamming keeps the direction of a vanishing addend (x - tiny rounds below x).
+    const u128 bm = shr_jam(b.m, d + 1);
     return fnorm(a.s, a.e + 1, a.s == b.s ? am + bm : am - bm);
 }
 F fsub(F a, F b) { return fadd(a, fneg(b)); }
@@ -130,16 +131,19 @@ Float80 round_exact(Context& ctx, F v) {
     return round_pack(ctx, v.s, v.e - 127, v.m, 64);
 }
 
-/// Series terms are dropped once they fall this far below the leading term.
-constexpr int kSeriesCut = 132;
+/// A term this far below the sum no longer reaches the 128-bit working significand.
+constexpr int kSeriesCut = 126;
 
 /// e^y - 1 by Taylor series (|y| <= ~0.7).
 F expm1_series(F y) {
     F sum = y, term = y;
     for (u64 k = 2; k < 80; ++k) {
         term = fdiv_small(fmul(term, y), k);
-        if (!term.m || term.e < sum.e - kSeriesCut) break;
+        // The first term below the working precision is still added (as a jammed bit) so the
+        // rounding direction is right; later ones would only cancel it.
+        const bool last = !term.m || term.e < sum.e - kSeriesCut;
         sum = fadd(sum, term);
+        if (last) break;
     }
     return sum;
 }
@@ -151,8 +155,11 @@ F ln_atanh_series(F z) {
     for (u64 k = 3; k < 400; k += 2) {
         pow = fmul(pow, z2);
         const F term = fdiv_small(pow, k);
-        if (!term.m || term.e < sum.e - kSeriesCut) break;
+        // The first term below the working precision is still added (as a jammed bit) so the
+        // rounding direction is right; later ones would only cancel it.
+        const bool last = !term.m || term.e < sum.e - kSeriesCut;
         sum = fadd(sum, term);
+        if (last) break;
     }
     return fscale2(sum, 1);
 }
@@ -184,9 +191,12 @@ F atan_small(F t) {
     for (u64 k = 3; k < 400; k += 2) {
         pow = fmul(pow, t2);
         F term = fdiv_small(pow, k);
-        if (!term.m || term.e < sum.e - kSeriesCut) break;
         if (k & 2) term = fneg(term);
+        // The first term below the working precision is still added (as a jammed bit) so the
+        // rounding direction is right; later ones would only cancel it.
+        const bool last = !term.m || term.e < sum.e - kSeriesCut;
         sum = fadd(sum, term);
+        if (last) break;
     }
     return fscale2(sum, 3);
 }
@@ -198,15 +208,21 @@ void sincos_series(F r, F& s, F& c) {
     F term = r;
     for (u64 k = 2; k < 80; k += 2) {
         term = fneg(fdiv_small(fmul(term, r2), k * (k + 1)));
-        if (!term.m || term.e < s.e - kSeriesCut) break;
+        // The first term below the working precision is still added (as a jammed bit) so the
+        // rounding direction is right; later ones would only cancel it.
+        const bool last = !term.m || term.e < s.e - kSeriesCut;
         s = fadd(s, term);
+        if (last) break;
     }
     c = from_u64(1);
     term = c;
     for (u64 k = 1; k < 80; k += 2) {
         term = fneg(fdiv_small(fmul(term, r2), k * (k + 1)));
-        if (!term.m || term.e < c.e - kSeriesCut) break;
+        // The first term below the working precision is still added (as a jammed bit) so the
+        // rounding direction is right; later ones would only cancel it.
+        const bool last = !term.m || term.e < c.e - kSeriesCut;
         c = fadd(c, term);
+        if (last) break;
     }
 }
 
@@ -286,8 +302,17 @@ Float80 f2xm1(Context& ctx, Float80 x) {
     if (k == Kind::Inf) return sign_of(x) ? make(true, kBias, 1ull << 63) : x;
     if (k == Kind::Denormal) ctx.flags |= kDenormal;
     const Unpacked u = unpack(x);
-    // 2^1 - 1 and 2^-1 - 1 are the only exact results in range.
-    if (u.exp == 0 && u.mant == (1ull << 63)) return u.sign ? make(true, kBias - 1, 1ull << 63) : kPosOne;
+    if (u.exp >= 0) {
+        // |x| >= 1. Hardware reports PE even for the exact +-1 results, and returns any
+        // operand beyond the documented domain unchanged.
+        ctx.flags |= kPrecision;
+        if (u.exp == 0 && u.mant == (1ull << 63)) {
+            if (u.sign) return make(true, kBias - 1, 1ull << 63);
+            // +1 is computed as a value just below 1: 1.0 (C1=1) or 1 - ulp when truncating.
+            return round_inexact(ctx, F{false, -1, ~static_cast<u128>(0)});
+        }
+        return x;
+    }
     return round_inexact(ctx, expm1_series(fmul(from80(x), kLn2)));
 }
 
@@ -319,7 +344,9 @@ Float80 fyl2x(Context& ctx, Float80 x, Float80 y) {
     const bool pow2 = ux.mant == (1ull << 63);
     if (pow2) {
         const F e = ux.exp < 0 ? fneg(from_u64(static_cast<u64>(-ux.exp))) : from_u64(static_cast<u64>(ux.exp));
-        return round_exact(ctx, fmul(from80(y), e));
+        const Float80 r = round_exact(ctx, fmul(from80(y), e));
+        ctx.flags |= kPrecision; // hardware reports PE even when the product is exact
+        return r;
     }
     return y_log2(ctx, ln_of(from80(x)), y, false);
 }
@@ -415,7 +442,7 @@ TrigResult fptan(Context& ctx, Float80 x) { return trig(ctx, x, TrigOp::Tan); }
 SinCosResult fsincos(Context& ctx, Float80 x) {
     SinCosResult res;
     // Both results are rounded; the flags and C1 are those of the two roundings combined,
-    // with C1 from the cosine (the value left on top of the stack).
+    // with C1 from the sine rounding (what the hardware reports).
     Context sctx = ctx;
     const TrigResult s = fsin(sctx, x);
     res.out_of_range = s.out_of_range;
@@ -424,6 +451,7 @@ SinCosResult fsincos(Context& ctx, Float80 x) {
     const TrigResult c = fcos(ctx, x);
     res.cos = c.value;
     ctx.flags |= sctx.flags;
+    ctx.c1 = sctx.c1;
     return res;
 }
 

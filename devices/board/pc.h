@@ -47,7 +47,13 @@ public:
 
     // cpu::CpuEnv
     u32 port_in(u16 port, unsigned size) override { return m_io.read(port, size); }
-    void port_out(u16 port, unsigned size, u32 value) override { m_io.write(port, size, value); }
+    void port_out(u16 port, unsigned size, u32 value) override {
+        m_io.write(port, size, value);
+        // isa-debug-exit ends the run at once, as in QEMU: no further guest instruction runs.
+        if (m_debug_exit.requested() && m_cpu) {
+            m_cpu->request_stop();
+        }
+    }
     u8 acknowledge_interrupt() override { return 0x08; }
     u64 tsc() override;
     void shutdown(cpu::ShutdownKind kind) override;

@@ -34,72 +34,6 @@ RunExit Cpu::run(u64 budget) {
     return m_engine->run(*this, budget);
 }
 
-unsigned Cpu::code_size() const {
-    if (!protected_mode() || v86_mode()) {
-        return 2;
-    }
-    const u16 a = s.seg[kCs].attr;
-    if (long_mode() && (a & kAttrL)) {
-        return 8;
-    }
-    return (a & kAttrDB) ? 4 : 2;
-}
-
-unsigned Cpu::stack_size() const {
-    if (long_mode() && code_size() == 8) {
-        return 8;
-    }
-    if (!protected_mode() || v86_mode()) {
-        return 2;
-    }
-    return (s.seg[kSs].attr & kAttrDB) ? 4 : 2;
-}
-
-u64 Cpu::ip_mask() const {
-    switch (code_size()) {
-    case 2: return 0xFFFF;
-    case 4: return 0xFFFFFFFF;
-    default: return ~u64{0};
-    }
-}
-
-Status Cpu::seg_linear(u8 seg, u64 off, unsigned size, bool write, u64& lin) {
-    const Segment& sg = s.seg[seg];
-    if (long_mode() && code_size() == 8) {
-        lin = off + (seg >= kFs ? sg.base : 0);
-        return Status::Ok;
-    }
-    const u8 vec = seg == kSs ? kVecSS : kVecGP;
-    if (protected_mode() && !v86_mode()) {
-        const u16 a = sg.attr;
-        if (!(a & kAttrP)) {
-            return raise(vec, 0); // null or unusable selector
-        }
-        const bool code = (a & 0x8) != 0;
-        if (write) {
-            if (code || !(a & 0x2)) {
-                return raise(vec, 0);
-            }
-        } else if (code && !(a & 0x2)) {
-            return raise(vec, 0); // execute-only code segment
-        }
-        if (!code && (a & 0x4)) {
-            // Expand-down: valid offsets are (limit, top].
-            const u64 top = (a & kAttrDB) ? 0xFFFFFFFFu : 0xFFFFu;
-            if (off <= sg.limit || off + size - 1 > top) {
-                return raise(vec, 0);
-            }
-            lin = (sg.base + off) & 0xFFFFFFFFu;
-            return Status::Ok;
-        }
-    }
-    if (off + size - 1 > sg.limit) {
-        return raise(vec, 0);
-    }
-    lin = (sg.base + off) & 0xFFFFFFFFu;
-    return Status::Ok;
-}
-
 Status Cpu::probe_write(u8 seg, u64 off, unsigned size) {
     u64 lin;
     TRY(seg_linear(seg, off, size, true, lin));
@@ -139,6 +73,17 @@ void Cpu::tlb_flush_page(u64 lin) {
         TlbEntry& e = bank[vpn & (kTlbSize - 1)];
         if (e.tag_read == vpn || e.tag_write == vpn || e.tag_exec == vpn) {
             e = TlbEntry{};
+        }
+    }
+}
+
+void Cpu::tlb_revoke_write(u64 ppage) {
+    ppage &= ~u64{0xFFF};
+    for (auto& bank : m_tlb) {
+        for (TlbEntry& e : bank) {
+            if (e.ppage == ppage) {
+                e.tag_write = ~u64{0};
+            }
         }
     }
 }
@@ -208,6 +153,11 @@ Status Cpu::fill_tlb(u64 lin, mmu::Access acc, unsigned uidx, TlbEntry*& out) {
             e.tag_write = ~u64{0};
         }
     }
+    if (m_phys.code_count(pa) != 0) {
+        // The page holds cached decoded code: every write must reach access_slow, which tells
+        // the engine what changed (self-modifying code).
+        e.tag_write = ~u64{0};
+    }
     if (acc == mmu::Access::Write && e.tag_write != vpn) {
         // Writable in the page tables but backed by ROM: the write is ignored, not a fault.
         e.tag_write = ~u64{0};
@@ -243,9 +193,9 @@ Status Cpu::access_slow(u64 lin, void* buf, unsigned size, mmu::Access acc, Priv
     }
     auto do_part = [&](u64 pa, u8* p, u64 n) {
         if (acc == mmu::Access::Write) {
-            u64 v = 0;
-            std::memcpy(&v, p, n);
             if (n == 1 || n == 2 || n == 4 || n == 8) {
+                u64 v = 0;
+                std::memcpy(&v, p, n); // only here: n may exceed 8 (16-byte SSE, FXSAVE)
                 m_phys.write(pa, static_cast<unsigned>(n), v);
             } else {
                 m_phys.write_bytes(pa, p, n);

@@ -101,10 +101,28 @@ public:
     bool real_mode() const { return !protected_mode(); }
     bool long_mode() const { return (s.efer & kEferLMA) != 0; }
     bool paging() const { return (s.cr0 & kCr0PG) != 0; }
-    /// Default code size of the current CS (2, 4 or 8 bytes).
-    unsigned code_size() const;
+    /// Default code size of the current CS (2, 4 or 8 bytes). Inline: the interpreter asks for
+    /// it at every instruction.
+    unsigned code_size() const {
+        if (!protected_mode() || v86_mode()) {
+            return 2;
+        }
+        const u16 a = s.seg[kCs].attr;
+        if (long_mode() && (a & kAttrL)) {
+            return 8;
+        }
+        return (a & kAttrDB) ? 4 : 2;
+    }
     /// Stack address size (2 or 4 from SS.B, 8 in 64-bit mode).
-    unsigned stack_size() const;
+    unsigned stack_size() const {
+        if (long_mode() && code_size() == 8) {
+            return 8;
+        }
+        if (!protected_mode() || v86_mode()) {
+            return 2;
+        }
+        return (s.seg[kSs].attr & kAttrDB) ? 4 : 2;
+    }
 
     // ---- registers ----
     u64 reg(unsigned idx, unsigned size, bool high_byte = false) const {
@@ -134,7 +152,43 @@ public:
 
     // ---- memory through segments ----
     /// Checks a data access of `size` bytes at seg:off and returns its linear address.
-    Status seg_linear(u8 seg, u64 off, unsigned size, bool write, u64& lin);
+    /// Inline: every data access of the interpreter goes through it.
+    Status seg_linear(u8 seg, u64 off, unsigned size, bool write, u64& lin) {
+        const Segment& sg = s.seg[seg];
+        if (long_mode() && code_size() == 8) {
+            lin = off + (seg >= kFs ? sg.base : 0);
+            return Status::Ok;
+        }
+        const u8 vec = seg == kSs ? kVecSS : kVecGP;
+        if (protected_mode() && !v86_mode()) {
+            const u16 a = sg.attr;
+            if (!(a & kAttrP)) {
+                return raise(vec, 0); // null or unusable selector
+            }
+            const bool code = (a & 0x8) != 0;
+            if (write) {
+                if (code || !(a & 0x2)) {
+                    return raise(vec, 0);
+                }
+            } else if (code && !(a & 0x2)) {
+                return raise(vec, 0); // execute-only code segment
+            }
+            if (!code && (a & 0x4)) {
+                // Expand-down: valid offsets are (limit, top].
+                const u64 top = (a & kAttrDB) ? 0xFFFFFFFFu : 0xFFFFu;
+                if (off <= sg.limit || off + size - 1 > top) {
+                    return raise(vec, 0);
+                }
+                lin = (sg.base + off) & 0xFFFFFFFFu;
+                return Status::Ok;
+            }
+        }
+        if (off + size - 1 > sg.limit) {
+            return raise(vec, 0);
+        }
+        lin = (sg.base + off) & 0xFFFFFFFFu;
+        return Status::Ok;
+    }
 
     template <typename T> Status read(u8 seg, u64 off, T& out) {
         u64 lin;
@@ -182,11 +236,20 @@ public:
     Status fetch_bytes(u64 lin, u8* buf, unsigned max, unsigned& got);
     /// Host pointer for an instruction fetch at `lin` valid to the end of its page, or nullptr.
     const u8* fetch_ptr(u64 lin);
+    /// The TLB entry an instruction fetch at `lin` may use without a walk (RAM/ROM page with
+    /// execute permission for the current privilege), or nullptr.
+    const TlbEntry* fetch_entry(u64 lin) const {
+        const TlbEntry& e = m_tlb[user_index(Priv::Current)][(lin >> 12) & (kTlbSize - 1)];
+        return e.tag_exec == (lin >> 12) && e.host ? &e : nullptr;
+    }
 
     // ---- TLB ----
     void tlb_flush_all();
     void tlb_flush_nonglobal();
     void tlb_flush_page(u64 lin);
+    /// Makes every write to physical page `ppage` take the slow path (the page now holds
+    /// cached code; see mmu::PhysMap::code_add).
+    void tlb_revoke_write(u64 ppage);
     /// Called after CR0/CR3/CR4/EFER writes with the old values.
     void on_paging_change(u64 old_cr0, u64 old_cr4, u64 old_efer);
 
@@ -197,7 +260,13 @@ public:
     Status stack_read(u64 delta, u64& value, unsigned size);
 
     /// Instruction pointer mask for the current code size (0xFFFF in 16-bit code).
-    u64 ip_mask() const;
+    u64 ip_mask() const {
+        switch (code_size()) {
+        case 2: return 0xFFFF;
+        case 4: return 0xFFFFFFFF;
+        default: return ~u64{0};
+        }
+    }
 
     mmu::PagingContext paging_context() const {
         return mmu::PagingContext{s.cr0, s.cr3, s.cr4, s.efer};

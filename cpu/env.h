@@ -34,6 +34,11 @@ public:
 
     /// Triple fault or a reset request. The CPU stops its run loop after this.
     virtual void shutdown(ShutdownKind kind) = 0;
+
+    /// FERR#: with CR0.NE=0 a pending unmasked x87 exception is reported by asserting this
+    /// line (a PC board routes it to IRQ 13) instead of raising #MF. Deasserted when the x87
+    /// exception flags are cleared (FNCLEX, FNINIT, FNSAVE, FLDENV/FRSTOR/FLDCW without one).
+    virtual void fpu_error(bool asserted) { (void)asserted; }
 };
 
 } // namespace cpu

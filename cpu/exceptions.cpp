@@ -207,6 +207,10 @@ Status deliver_exception(Cpu& cpu) {
             return st;
         }
         const Fault second = cpu.fault;
+        if (base::log_enabled(base::kLogInt)) {
+            base::log_printf("int: delivering vec=0x%02x faulted: vec=0x%02x err=0x%x\n",
+                             f.vector, second.vector, second.error);
+        }
         if (f.vector == kVecDF) {
             if (base::log_enabled(base::kLogInt)) {
                 base::log_printf("int: triple fault\n");

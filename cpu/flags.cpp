@@ -68,6 +68,13 @@ u32 compute_lazy_flags(const LazyFlags& lf, u32 old) {
 }
 
 bool eval_cond(CpuState& s, unsigned cc) {
+    // Fast path (interpreter hot loop: DEC/JNZ, CMP/JE): ZF and SF come straight from the
+    // lazy result for every lazy op, so E/NE/S/NS need no full flag computation.
+    if (s.lazy.op != kFlagsNone && ((cc >> 1) == 2 || (cc >> 1) == 4)) {
+        const u64 r = s.lazy.result & base::size_mask(s.lazy.size);
+        const bool v = (cc >> 1) == 2 ? r == 0 : (r & base::sign_bit(s.lazy.size)) != 0;
+        return (cc & 1) ? !v : v;
+    }
     const u32 f = read_eflags(s);
     bool r = false;
     switch (cc >> 1) {

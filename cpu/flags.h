@@ -37,9 +37,34 @@ inline u32 read_eflags(CpuState& s) {
     return s.eflags;
 }
 
+/// CF alone of a pending lazy record (what INC/DEC must keep; cheaper than all six flags).
+inline bool lazy_cf(const LazyFlags& lf, u32 old_eflags) {
+    const u64 mask = base::size_mask(lf.size);
+    const u64 a = lf.src1 & mask;
+    const u64 b = lf.src2 & mask;
+    const u64 r = lf.result & mask;
+    switch (lf.op) {
+    case kFlagsAdd: return r < a;
+    case kFlagsAdc: return ((a + b) & mask) != r ? r <= a : r < a;
+    case kFlagsSub: return a < b;
+    case kFlagsSbb: return ((a - b) & mask) != r ? a <= b : a < b;
+    case kFlagsLogic: return false;
+    case kFlagsNone:
+    case kFlagsInc:
+    case kFlagsDec: return (old_eflags & kCF) != 0; // INC/DEC keep CF in eflags
+    default: return (compute_lazy_flags(lf, old_eflags) & kCF) != 0; // ops added later
+    }
+}
+
 /// Records a lazy flag computation.
 inline void set_lazy(CpuState& s, FlagOp op, unsigned size, u64 src1, u64 src2, u64 result) {
-    if (op == kFlagsInc || op == kFlagsDec || op == kFlagsAdc || op == kFlagsSbb) {
+    if (op == kFlagsInc || op == kFlagsDec) {
+        // INC/DEC keep only CF of the previous flags; the other five come from this record
+        // (compute_lazy_flags), so only CF needs materialising.
+        if (s.lazy.op != kFlagsNone) {
+            s.eflags = (s.eflags & ~u32{kCF}) | (lazy_cf(s.lazy, s.eflags) ? u32{kCF} : 0u);
+        }
+    } else if (op == kFlagsAdc || op == kFlagsSbb) {
         flush_flags(s); // these need the old CF
     }
     s.lazy.op = op;

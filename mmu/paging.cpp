@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-// SDM Vol. 3A, 4.3 (32-bit paging) and 4.4 (PAE paging).
+// Guest page-table walks: SDM Vol. 3A, 4.3 (32-bit paging, PSE and PSE-36) and 4.4 (PAE paging
+// with execute-disable), with the accessed/dirty updates and #PF error codes of 4.7. The
+// physical-address width is 36 bits (MAXPHYADDR, matching CPUID's PAE/PSE-36 family 6 part),
+// which decides the reserved bits. Not here: caching (the CPU's TLB), segmentation.
 #include "mmu/paging.h"
 
 namespace mmu {
@@ -10,6 +13,8 @@ constexpr u64 kNX = u64{1} << 63;
 constexpr u64 kCr0WP = 1u << 16;
 constexpr u64 kCr4PSE = 1u << 4, kCr4PAE = 1u << 5, kCr4PGE = 1u << 7;
 constexpr u64 kEferNXE = 1u << 11;
+/// Bits MAXPHYADDR (36) .. 62 of a PAE entry, reserved (SDM Vol. 3A, Tables 4-8 to 4-11).
+constexpr u64 kPaeRsvdHigh = 0x7FFFFFF000000000ull;
 
 struct Rights {
     bool write = true;
@@ -25,10 +30,11 @@ Translation fault(u32 code) {
 
 /// Checks rights accumulated over all levels; returns 0 if allowed, or the #PF error code.
 u32 check_rights(const PagingContext& ctx, const Rights& r, Access access, bool user) {
-    const u32 base = kPfPresent | (access == Access::Write ? kPfWrite : 0) | (user ? kPfUser : 0) |
+    const u32 base = u32{kPfPresent} | (access == Access::Write ? u32{kPfWrite} : 0u) |
+                     (user ? u32{kPfUser} : 0u) |
                      (access == Access::Execute && (ctx.efer & kEferNXE) && (ctx.cr4 & kCr4PAE)
-                          ? kPfFetch
-                          : 0);
+                          ? u32{kPfFetch}
+                          : 0u);
     if (user && !r.user) {
         return base;
     }
@@ -44,8 +50,11 @@ u32 check_rights(const PagingContext& ctx, const Rights& r, Access access, bool 
 } // namespace
 
 Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access access, bool user) {
-    const u32 fault_base = (access == Access::Write ? kPfWrite : 0) | (user ? kPfUser : 0);
     const bool nxe = (ctx.efer & kEferNXE) != 0;
+    // I/D is reported only where execute-disable exists: PAE paging with EFER.NXE (4.7).
+    const bool fetch_bit = access == Access::Execute && nxe && (ctx.cr4 & kCr4PAE);
+    const u32 fault_base = (access == Access::Write ? u32{kPfWrite} : 0u) |
+                           (user ? u32{kPfUser} : 0u) | (fetch_bit ? u32{kPfFetch} : 0u);
     Rights r;
 
     if (!(ctx.cr4 & kCr4PAE)) {
@@ -58,8 +67,9 @@ Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access ac
         r.write = pde & kRW;
         r.user = pde & kUS;
         if ((pde & kPS) && (ctx.cr4 & kCr4PSE)) {
-            // 4 MiB page; bits 13..20 give physical address bits 32..39 (PSE-36), bit 21 reserved.
-            if (pde & (1u << 21)) {
+            // 4 MiB page; bits 13..16 give physical address bits 32..35 (PSE-36 with a 36-bit
+            // physical width); bits 17..21 are reserved.
+            if (pde & 0x3E0000u) {
                 return fault(fault_base | kPfPresent | kPfReserved);
             }
             if (u32 e = check_rights(ctx, r, access, user)) {
@@ -72,7 +82,7 @@ Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access ac
             }
             Translation t;
             t.ok = true;
-            const u64 base = (pde & 0xFFC00000u) | (((pde >> 13) & 0xFF) << 32);
+            const u64 base = (pde & 0xFFC00000u) | (((pde >> 13) & 0xF) << 32);
             t.phys = base | (lin & 0x3FFFFF);
             t.user = r.user;
             t.writable = (pde & kD) && (r.write || (!user && !(ctx.cr0 & kCr0WP)));
@@ -112,20 +122,20 @@ Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access ac
     // write; reading them here is equivalent as long as the guest follows the rules for
     // changing them, which Linux does.)
     lin &= 0xFFFFFFFFu;
-    const u64 addr_mask = 0x000FFFFFFFFFF000ull;
-    const u64 rsvd_nx = nxe ? 0 : kNX;
+    const u64 addr_mask = 0x0000000FFFFFF000ull;
+    const u64 rsvd_nx = kPaeRsvdHigh | (nxe ? 0 : kNX);
     const u64 pdpte_addr = (ctx.cr3 & 0xFFFFFFE0u) + ((lin >> 30) << 3);
     const u64 pdpte = mem.read(pdpte_addr, 8);
     if (!(pdpte & kP)) {
         return fault(fault_base);
     }
-    if (pdpte & (0x1E6 | (u64{0xFFF} << 52))) {
+    if (pdpte & (0x1E6 | kPaeRsvdHigh | kNX)) {
         return fault(fault_base | kPfPresent | kPfReserved);
     }
     const u64 pde_addr = (pdpte & addr_mask) + (((lin >> 21) & 0x1FF) << 3);
     u64 pde = mem.read(pde_addr, 8);
     if (!(pde & kP)) {
-        return fault(fault_base | (access == Access::Execute && nxe ? kPfFetch : 0));
+        return fault(fault_base);
     }
     if (pde & rsvd_nx) {
         return fault(fault_base | kPfPresent | kPfReserved);
@@ -147,7 +157,7 @@ Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access ac
         }
         Translation t;
         t.ok = true;
-        t.phys = (pde & 0x000FFFFFFFE00000ull) | (lin & 0x1FFFFF);
+        t.phys = (pde & 0x0000000FFFE00000ull) | (lin & 0x1FFFFF);
         t.user = r.user;
         t.writable = (pde & kD) && (r.write || (!user && !(ctx.cr0 & kCr0WP)));
         t.global = (pde & kG) && (ctx.cr4 & kCr4PGE);
@@ -162,7 +172,7 @@ Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access ac
     const u64 pte_addr = (pde & addr_mask) + (((lin >> 12) & 0x1FF) << 3);
     u64 pte = mem.read(pte_addr, 8);
     if (!(pte & kP)) {
-        return fault(fault_base | (access == Access::Execute && nxe ? kPfFetch : 0));
+        return fault(fault_base);
     }
     if (pte & rsvd_nx) {
         return fault(fault_base | kPfPresent | kPfReserved);

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
+// The interpreter's run loop: fetch (through the decode cache when the TLB maps the code),
+// decode, dispatch to the row's handler, commit rIP or deliver the fault. Not here: the
+// handlers (one file per instruction family) and exception delivery (cpu/exceptions.cpp).
 #include "cpu/interp/interpreter.h"
 
 #include "base/log.h"
 #include "cpu/decoder/decoder.h"
+#include "cpu/interp/decode_cache.h"
 #include "cpu/interp/handlers.h"
+#include "cpu/state_dump.h"
 #include "cpu/system.h"
 #include "cpu/trace.h"
 
@@ -38,19 +43,6 @@ HandlerTable build_table() {
     install_fpu(t);
     install_simd(t);
     return t;
-}
-
-void log_cpu_state(Cpu& cpu) {
-    const CpuState& s = cpu.s;
-    const u32 fl = read_eflags(cpu.s);
-    base::log_printf("EAX=%08x EBX=%08x ECX=%08x EDX=%08x\nESI=%08x EDI=%08x EBP=%08x ESP=%08x\n"
-                     "EIP=%08x EFL=%08x CPL=%u CR0=%08x CR3=%08x\n",
-                     static_cast<u32>(s.gpr[kRax]), static_cast<u32>(s.gpr[kRbx]),
-                     static_cast<u32>(s.gpr[kRcx]), static_cast<u32>(s.gpr[kRdx]),
-                     static_cast<u32>(s.gpr[kRsi]), static_cast<u32>(s.gpr[kRdi]),
-                     static_cast<u32>(s.gpr[kRbp]), static_cast<u32>(s.gpr[kRsp]),
-                     static_cast<u32>(s.rip), fl, s.cpl, static_cast<u32>(s.cr0),
-                     static_cast<u32>(s.cr3));
 }
 
 } // namespace
@@ -96,12 +88,20 @@ bool service_interrupts(Cpu& cpu, Status& st) {
     return false;
 }
 
-Status step(Cpu& cpu) {
-    CpuState& s = cpu.s;
-    const u64 lin = (s.seg[kCs].base + s.rip) & (cpu.long_mode() ? ~u64{0} : 0xFFFFFFFFu);
-    const unsigned cs = cpu.code_size();
-    const CodeMode mode = cs == 2 ? CodeMode::Bits16 : (cs == 4 ? CodeMode::Bits32 : CodeMode::Bits64);
+namespace {
 
+CodeMode code_mode(unsigned cs) {
+    return cs == 2 ? CodeMode::Bits16 : (cs == 4 ? CodeMode::Bits32 : CodeMode::Bits64);
+}
+
+u64 fetch_linear(const Cpu& cpu) {
+    return (cpu.s.seg[kCs].base + cpu.s.rip) & (cpu.long_mode() ? ~u64{0} : 0xFFFFFFFFu);
+}
+
+/// Fetches and decodes the instruction at CS:rIP without the cache. Returns true with `insn`
+/// filled; or false after delivering the fetch/decode fault, with the delivery's status in `st`.
+bool fetch_decode(Cpu& cpu, u64 lin, unsigned cs, DecodedInsn& insn, Status& st) {
+    CpuState& s = cpu.s;
     // Fetch: straight from the host page when the 15 bytes cannot cross it.
     u8 buf[15];
     const u8* bytes = nullptr;
@@ -110,9 +110,10 @@ Status step(Cpu& cpu) {
         bytes = cpu.fetch_ptr(lin);
     }
     if (!bytes) {
-        Status st = cpu.fetch_bytes(lin, buf, 15, avail);
-        if (st != Status::Ok) {
-            return st == Status::Fault ? deliver_exception(cpu) : st;
+        const Status fs = cpu.fetch_bytes(lin, buf, 15, avail);
+        if (fs != Status::Ok) {
+            st = fs == Status::Fault ? deliver_exception(cpu) : fs;
+            return false;
         }
         bytes = buf;
     }
@@ -125,17 +126,16 @@ Status step(Cpu& cpu) {
         }
     }
 
-    DecodedInsn insn;
-    const DecodeError err = decode(bytes, avail, mode, insn);
+    const DecodeError err = decode(bytes, avail, code_mode(cs), insn);
     if (err != DecodeError::None) [[unlikely]] {
         if (err == DecodeError::Truncated) {
             if (avail < 15 && bytes == buf) {
                 // Ran into an unmapped page: fetch the missing byte to get the right #PF.
                 unsigned got = 0;
                 u8 extra[1];
-                Status st = cpu.fetch_bytes((lin + avail) & 0xFFFFFFFFu, extra, 1, got);
-                if (st == Status::Fault) {
-                    return deliver_exception(cpu);
+                if (cpu.fetch_bytes((lin + avail) & 0xFFFFFFFFu, extra, 1, got) == Status::Fault) {
+                    st = deliver_exception(cpu);
+                    return false;
                 }
             }
             (void)cpu.raise_gp(0); // past the CS limit
@@ -144,19 +144,29 @@ Status step(Cpu& cpu) {
         } else {
             (void)cpu.raise_ud();
         }
-        return deliver_exception(cpu);
+        st = deliver_exception(cpu);
+        return false;
     }
+    return true;
+}
 
+/// Runs one decoded instruction at linear address `lin`: trace hooks, handler, commit of rIP,
+/// single-step trap, fault delivery.
+inline Status execute(Cpu& cpu, const DecodedInsn& insn, u64 lin, unsigned cs,
+                      const Handler* handlers) {
+    CpuState& s = cpu.s;
     if (cpu.trace) [[unlikely]] {
         cpu.trace->on_insn(cpu, lin, insn);
     }
     if (base::log_enabled(base::kLogCpu)) [[unlikely]] {
-        log_cpu_state(cpu);
+        dump_state_qemu_style(cpu, base::log_file());
     }
 
-    cpu.next_rip = (s.rip + insn.length) & cpu.ip_mask();
+    // rIP wraps at the code size (cs is the current code_size(), computed once by the caller).
+    const u64 ip_mask = cs == 2 ? 0xFFFF : (cs == 4 ? 0xFFFFFFFFu : ~u64{0});
+    cpu.next_rip = (s.rip + insn.length) & ip_mask;
     const bool tf = (s.eflags & kTF) != 0;
-    const Status st = handler_table().h[static_cast<usize>(insn.id)](cpu, insn);
+    const Status st = handlers[static_cast<usize>(insn.id)](cpu, insn);
     if (st == Status::Ok) [[likely]] {
         s.rip = cpu.next_rip;
         ++cpu.icount;
@@ -174,7 +184,73 @@ Status step(Cpu& cpu) {
     return st;
 }
 
+} // namespace
+
+[[gnu::noinline]] Status step(Cpu& cpu) {
+    const u64 lin = fetch_linear(cpu);
+    const unsigned cs = cpu.code_size();
+    DecodedInsn insn;
+    Status st = Status::Ok;
+    if (!fetch_decode(cpu, lin, cs, insn, st)) [[unlikely]] {
+        return st;
+    }
+    return execute(cpu, insn, lin, cs, handler_table().h);
+}
+
+const DecodedInsn* Interpreter::decode_miss(Cpu& cpu, const u8* host, u64 pa, CodeMode mode) {
+    // Decode from the page only: an instruction that crosses into the next page is Truncated
+    // here and always takes the uncached path (its second page is not tracked).
+    DecodedInsn d;
+    const usize avail = std::min<u64>(15, 0x1000 - (pa & 0xFFF));
+    if (decode(host, avail, mode, d) != DecodeError::None) {
+        return nullptr;
+    }
+    bool new_code_page = false;
+    const DecodedInsn* insn = m_cache->insert(pa, mode, d, new_code_page);
+    if (new_code_page) {
+        cpu.tlb_revoke_write(pa); // first instruction cached from this page
+    }
+    return insn;
+}
+
+// Inlined into run(): the per-instruction path stays free of calls but the handler's. Rare
+// cases go to step() (uncached: TLB misses, MMIO code, faults, page-crossing instructions).
+[[gnu::always_inline]] inline Status Interpreter::step_cached(Cpu& cpu) {
+    const u64 lin = fetch_linear(cpu);
+    const TlbEntry* e = cpu.fetch_entry(lin);
+    if (!e) [[unlikely]] {
+        return step(cpu); // TLB miss, MMIO or no execute permission: the slow path sorts it out
+    }
+    mmu::PhysMap& phys = cpu.phys();
+    if (phys.generation() != m_cache->generation()) [[unlikely]] {
+        m_cache->clear();
+        m_cache->set_generation(phys.generation());
+    }
+    const unsigned cs = cpu.code_size();
+    const CodeMode mode = code_mode(cs);
+    const u64 off = lin & 0xFFF;
+    const u64 pa = (e->ppage | off) & phys.a20_mask();
+    const DecodedInsn* insn = m_cache->lookup(pa, mode);
+    if (!insn) [[unlikely]] {
+        insn = decode_miss(cpu, e->host + off, pa, mode);
+        if (!insn) {
+            return step(cpu);
+        }
+    }
+    if (cs != 8 && cpu.s.rip + insn->length - 1 > cpu.s.seg[kCs].limit) [[unlikely]] {
+        return step(cpu); // crosses the CS limit: the uncached path raises #GP(0)
+    }
+    return execute(cpu, *insn, lin, cs, m_handlers);
+}
+
+Interpreter::Interpreter() : m_handlers(handler_table().h) {}
+Interpreter::~Interpreter() = default;
+
 RunExit Interpreter::run(Cpu& cpu, u64 budget) {
+    if (!m_cache) {
+        m_cache = std::make_unique<DecodeCache>(cpu.phys());
+        m_cache->set_generation(cpu.phys().generation());
+    }
     for (u64 n = 0; n < budget; ++n) {
         if (cpu.stop_requested.load(std::memory_order_relaxed)) [[unlikely]] {
             cpu.stop_requested.store(false, std::memory_order_relaxed);
@@ -193,15 +269,17 @@ RunExit Interpreter::run(Cpu& cpu, u64 budget) {
             return RunExit::Halted;
         }
         cpu.s.inhibit_irq = false;
-        if (step(cpu) == Status::Stop) [[unlikely]] {
+        if (step_cached(cpu) == Status::Stop) [[unlikely]] {
             return RunExit::Shutdown;
         }
     }
     return RunExit::Budget;
 }
 
-void Interpreter::invalidate_code(u64, u64) {
-    // Nothing cached yet: instructions are decoded at every execution.
+void Interpreter::invalidate_code(u64 pa, u64 len) {
+    if (m_cache) {
+        m_cache->invalidate(pa, len);
+    }
 }
 
 } // namespace cpu::interp

@@ -5,13 +5,32 @@
 #pragma once
 
 #include "cpu/cpu.h"
+#include "cpu/decoder/insn.h"
+
+#include <memory>
 
 namespace cpu::interp {
 
+class DecodeCache;
+
 class Interpreter final : public ExecutionEngine {
 public:
+    Interpreter();
+    ~Interpreter() override;
     RunExit run(Cpu& cpu, u64 budget) override;
+    /// Drops the decoded instructions overlapping [pa, pa+len) (see DecodeCache).
     void invalidate_code(u64 pa, u64 len) override;
+
+private:
+    /// step() through the decode cache (falls back to step() for anything unusual).
+    Status step_cached(Cpu& cpu);
+    /// Decodes and caches the instruction at `pa` (host bytes at `host`); nullptr when it
+    /// cannot be cached (decode error, crosses the page).
+    [[gnu::noinline]] const DecodedInsn* decode_miss(Cpu& cpu, const u8* host, u64 pa, CodeMode mode);
+
+    std::unique_ptr<DecodeCache> m_cache; // created on the first run (needs the PhysMap)
+    /// The handler table (handlers.h HandlerTable::h), fetched once instead of per instruction.
+    Status (*const* m_handlers)(Cpu&, const DecodedInsn&) = nullptr;
 };
 
 /// Executes exactly one instruction (or delivers one pending interrupt/exception) — the unit

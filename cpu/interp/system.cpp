@@ -223,6 +223,21 @@ constexpr u64 kCr0Valid = kCr0PE | kCr0MP | kCr0EM | kCr0TS | kCr0ET | kCr0NE | 
 constexpr u64 kCr4Valid = kCr4VME | kCr4PVI | kCr4TSD | kCr4DE | kCr4PSE | kCr4PAE | kCr4MCE |
                           kCr4PGE | kCr4PCE | kCr4OSFXSR | kCr4OSXMMEXCPT;
 
+/// PAE loads the four PDPTEs when CR3/CR0/CR4 change with PAE paging on; a present PDPTE with
+/// reserved bits set makes that MOV fault #GP(0) (SDM Vol. 3A, 4.4.1).
+bool pdptes_valid(Cpu& cpu, u64 cr0, u64 cr3, u64 cr4) {
+    if (!(cr0 & kCr0PG) || !(cr4 & kCr4PAE)) {
+        return true;
+    }
+    for (unsigned i = 0; i < 4; ++i) {
+        const u64 e = cpu.phys().read(((cr3 & 0xFFFFFFE0u) + 8 * i), 8);
+        if ((e & 1) && (e & (0x1E6 | 0xFFFFFFF000000000ull))) {
+            return false;
+        }
+    }
+    return true;
+}
+
 Status write_cr0(Cpu& cpu, u64 v) {
     v &= 0xFFFFFFFFu;
     if ((v & kCr0PG) && !(v & kCr0PE)) {
@@ -233,10 +248,15 @@ Status write_cr0(Cpu& cpu, u64 v) {
     }
     const u64 old = cpu.s.cr0;
     // Reserved bits are ignored on write; ET is hardwired to 1 on the P6 family.
-    cpu.s.cr0 = (v & kCr0Valid) | kCr0ET;
-    const bool pe_changed = ((old ^ cpu.s.cr0) & kCr0PE) != 0;
-    if (pe_changed) {
-        set_cs_cpl(cpu); // leaving protected mode makes CPL 0; entering keeps CS.RPL (0)
+    const u64 nv = (v & kCr0Valid) | kCr0ET;
+    if (((old ^ nv) & kCr0PG) && !pdptes_valid(cpu, nv, cpu.s.cr3, cpu.s.cr4)) {
+        return cpu.raise_gp(0);
+    }
+    cpu.s.cr0 = nv;
+    if ((old ^ nv) & kCr0PE) {
+        // Switching PE does not reload CS: CPL stays 0 until the far jump that follows,
+        // whatever the real-mode selector's low bits are.
+        cpu.s.cpl = 0;
     }
     cpu.on_paging_change(old, cpu.s.cr4, cpu.s.efer);
     return Status::Ok;
@@ -285,11 +305,15 @@ Status mov_to_cr(Cpu& cpu, const DecodedInsn& insn) {
     case 0: return write_cr0(cpu, v);
     case 2: s.cr2 = v; return Status::Ok;
     case 3:
+        if (!pdptes_valid(cpu, s.cr0, v, s.cr4)) {
+            return cpu.raise_gp(0);
+        }
         s.cr3 = v;
         cpu.tlb_flush_nonglobal();
         return Status::Ok;
     default: {
-        if (v & ~kCr4Valid) {
+        if ((v & ~kCr4Valid) ||
+            (((s.cr4 ^ v) & (kCr4PAE | kCr4PGE | kCr4PSE)) && !pdptes_valid(cpu, s.cr0, s.cr3, v))) {
             return cpu.raise_gp(0);
         }
         const u64 old = s.cr4;

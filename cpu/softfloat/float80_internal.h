@@ -60,7 +60,6 @@ struct Format {
     /// an unbounded exponent) for register results and stores alike, as measured on hardware.
     bool tiny_after_rounding = true;
 };
-constexpr Format kExt64{64, 16383, 0x7FFF, true};
 constexpr Format kSingle{24, 127, 0xFF, true};
 constexpr Format kDouble{53, 1023, 0x7FF, true};
 

@@ -226,8 +226,9 @@ void sincos_series(F r, F& s, F& c) {
     }
 }
 
-/// Common operand screening for the two-operand transcendentals.
-bool screen2(Context& ctx, Float80 a, Float80 b, Kind ka, Kind kb, Float80& out) {
+/// NaN/unsupported screening for the two-operand transcendentals. `raise_de` = false defers
+/// the denormal-operand flag to the caller (the logarithms report IE and ZE without DE).
+bool screen2(Context& ctx, Float80 a, Float80 b, Kind ka, Kind kb, Float80& out, bool raise_de = true) {
     if (ka == Kind::Unsupported || kb == Kind::Unsupported) {
         out = invalid(ctx);
         return true;
@@ -236,7 +237,7 @@ bool screen2(Context& ctx, Float80 a, Float80 b, Kind ka, Kind kb, Float80& out)
         out = propagate_nan(ctx, a, b);
         return true;
     }
-    if (ka == Kind::Denormal || kb == Kind::Denormal) ctx.flags |= kDenormal;
+    if (raise_de && (ka == Kind::Denormal || kb == Kind::Denormal)) ctx.flags |= kDenormal;
     return false;
 }
 
@@ -320,8 +321,10 @@ Float80 fyl2x(Context& ctx, Float80 x, Float80 y) {
     const Kind kx = kind(x), ky = kind(y);
     Float80 out;
     ctx.c1 = false;
-    if (screen2(ctx, x, y, kx, ky, out)) return out;
+    if (screen2(ctx, x, y, kx, ky, out, false)) return out;
     const bool sx = sign_of(x), sy = sign_of(y);
+    // Invalid and divide-by-zero outcomes are decided before the denormal-operand check.
+    const bool den = kx == Kind::Denormal || ky == Kind::Denormal;
     if (kx != Kind::Zero && sx) return invalid(ctx); // log of a negative number
     if (kx == Kind::Zero) {
         if (ky == Kind::Zero) return invalid(ctx);
@@ -330,6 +333,7 @@ Float80 fyl2x(Context& ctx, Float80 x, Float80 y) {
     }
     if (kx == Kind::Inf) {
         if (ky == Kind::Zero) return invalid(ctx);
+        if (den) ctx.flags |= kDenormal;
         return make_inf(sy);
     }
     const Unpacked ux = unpack(x);
@@ -337,15 +341,19 @@ Float80 fyl2x(Context& ctx, Float80 x, Float80 y) {
     const bool below_one = ux.exp < 0;
     if (ky == Kind::Inf) {
         if (is_one) return invalid(ctx);
+        if (den) ctx.flags |= kDenormal;
         return make_inf(sy != below_one);
     }
+    if (den) ctx.flags |= kDenormal;
     if (ky == Kind::Zero || is_one) return make_zero(sy != below_one);
     // Exact powers of two give an exact integer logarithm; the product may still round.
     const bool pow2 = ux.mant == (1ull << 63);
     if (pow2) {
         const F e = ux.exp < 0 ? fneg(from_u64(static_cast<u64>(-ux.exp))) : from_u64(static_cast<u64>(ux.exp));
         const Float80 r = round_exact(ctx, fmul(from80(y), e));
-        ctx.flags |= kPrecision; // hardware reports PE even when the product is exact
+        // Hardware treats the product as inexact even when it is exact: PE, and UE if tiny.
+        ctx.flags |= kPrecision;
+        if (bexp_of(r) == 0 && r.mant != 0) ctx.flags |= kUnderflow;
         return r;
     }
     return y_log2(ctx, ln_of(from80(x)), y, false);
@@ -355,14 +363,17 @@ Float80 fyl2xp1(Context& ctx, Float80 x, Float80 y) {
     const Kind kx = kind(x), ky = kind(y);
     Float80 out;
     ctx.c1 = false;
-    if (screen2(ctx, x, y, kx, ky, out)) return out;
+    if (screen2(ctx, x, y, kx, ky, out, false)) return out;
     const bool sx = sign_of(x), sy = sign_of(y);
+    const bool den = kx == Kind::Denormal || ky == Kind::Denormal;
     if (kx == Kind::Inf) {
         if (sx || ky == Kind::Zero) return invalid(ctx);
+        if (den) ctx.flags |= kDenormal;
         return make_inf(sy);
     }
     if (kx == Kind::Zero) {
         if (ky == Kind::Inf) return invalid(ctx);
+        if (den) ctx.flags |= kDenormal;
         return make_zero(sx != sy);
     }
     const Unpacked ux = unpack(x);
@@ -372,6 +383,7 @@ Float80 fyl2xp1(Context& ctx, Float80 x, Float80 y) {
         if (ky != Kind::Inf) ctx.flags |= kZeroDivide;
         return make_inf(!sy);
     }
+    if (den) ctx.flags |= kDenormal;
     if (ky == Kind::Inf) return make_inf(sy != sx);
     if (ky == Kind::Zero) return make_zero(sy != sx);
     // ln(1 + x) = 2 atanh(x / (2 + x)), accurate for small x without forming 1 + x.

@@ -43,7 +43,11 @@ public:
         cpu->set_engine(&interp);
     }
 
-    void poke(u64 pa, const std::vector<u8>& bytes) { std::memcpy(ram + pa, bytes.data(), bytes.size()); }
+    /// Writes guest RAM directly (no CPU access), so it also drops cached decodes of those bytes.
+    void poke(u64 pa, const std::vector<u8>& bytes) {
+        std::memcpy(ram + pa, bytes.data(), bytes.size());
+        interp.invalidate_code(pa, bytes.size());
+    }
     u8 peek(u64 pa) const { return ram[pa]; }
 
     /// Real mode with CS:IP = seg:ip and every segment base 0 but CS.

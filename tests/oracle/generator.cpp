@@ -5,6 +5,7 @@
 // 32-bit addressing, [disp32] as SIB-absolute, INC/DEC r32 through FF /0 /1, 82 as its 80 alias).
 #include "tests/oracle/generator.h"
 
+#include "base/bits.h"
 #include "cpu/state.h"
 
 #include <cstdio>
@@ -574,6 +575,14 @@ void make_case(InsnId id, u64 seed, unsigned index, Case& c) {
         busy |= 1u << regf;
     }
     const bool div_form = is(id, {InsnId::DIV_Eb, InsnId::DIV_Ev, InsnId::IDIV_Eb, InsnId::IDIV_Ev});
+    if (id == InsnId::CMPXCHG_EbGb || id == InsnId::CMPXCHG_EvGv) {
+        busy |= 1u << cpu::kRax; // the accumulator may be set equal to the destination
+    }
+    if (id == InsnId::MASKMOVQ_PqNq || id == InsnId::MASKMOVDQU_VdqUdq) {
+        c.gpr[cpu::kRdi] = kW + 0x100 + r.below(0xD00); // implicit DS:EDI destination
+        busy |= 1u << cpu::kRdi;
+        p.addr = true;
+    }
     if (div_form || id == InsnId::CMPXCHG8B_Mq) {
         busy |= (1u << cpu::kRax) | (1u << cpu::kRdx);
     }
@@ -643,8 +652,12 @@ void make_case(InsnId id, u64 seed, unsigned index, Case& c) {
         p.modrm = static_cast<u8>((regf << 3) | (use_mem ? 0 : (0xC0 | rm)));
         if (use_mem) {
             target_off = bt_reg_mem ? 0x800 + r.below(64) : 0x100 + r.below(0xD00);
-            const unsigned sz = e_size ? e_size : 4;
-            if (r.chance(2, 3) && sz <= 16) {
+            const bool fx_area = id == InsnId::FXSAVE_M || id == InsnId::FXRSTOR_M;
+            const unsigned sz = fx_area ? 16 : (e_size ? e_size : 4);
+            if (fx_area) {
+                target_off = 0x100 + r.below(0xA00);
+            }
+            if ((r.chance(2, 3) || (fx_area && r.chance(7, 8))) && sz <= 16) {
                 target_off &= ~(sz - 1);
             }
             address(r, p, c, kW + target_off, busy | (is_stack_form(id) ? (1u << cpu::kRsp) : 0),
@@ -690,16 +703,37 @@ void make_case(InsnId id, u64 seed, unsigned index, Case& c) {
         }
     }
 
-    // Lock and segment prefixes (flat segments: the override changes nothing, which is the point).
+    // Lock and segment prefixes (flat data segments: the override changes nothing, which is the
+    // point; not CS, which is read-only in 32-bit code but ignored in 64-bit mode).
     if ((in.attrs & cpu::kLockable) && use_mem && r.chance(1, 3)) {
         p.pfx[p.npfx++] = 0xF0;
     }
     if ((use_mem || p.addr) && r.chance(1, 8)) {
-        static const u8 segs[4] = {0x26, 0x2E, 0x36, 0x3E};
-        p.pfx[p.npfx++] = segs[r.below(4)];
+        static const u8 segs[3] = {0x26, 0x36, 0x3E};
+        p.pfx[p.npfx++] = segs[r.below(3)];
     }
 
     // ---- per-form operand values and the masks of what the SDM leaves undefined ----
+    if (id == InsnId::FXSAVE_M) {
+        // AMD stores FOP/FIP/FDP only with an exception pending; 64-bit mode adds XMM8-15.
+        c.mem_skip[0] = {static_cast<u16>(target_off + 6), 18};
+        c.mem_skip[1] = {static_cast<u16>(target_off + 288), 224};
+    }
+    if (id == InsnId::FXRSTOR_M) {
+        // A loadable header: valid MXCSR, exceptions masked.
+        u8 b[32];
+        for (u8& x : b) {
+            x = static_cast<u8>(r.u32v());
+        }
+        const u16 fcw = 0x037F | static_cast<u16>(r.below(4) << 10);
+        const u32 mx = 0x1F80 | (r.below(4) << 13), mxmask = 0xFFFF;
+        std::memcpy(b, &fcw, 2);
+        b[3] &= 0x38; // FSW: TOP only
+        b[2] = 0;
+        std::memcpy(b + 24, &mx, 4);
+        std::memcpy(b + 28, &mxmask, 4);
+        set_patch(c, static_cast<u16>(target_off), b, 32);
+    }
     auto e_value = [&]() -> u32 {
         if (use_mem) {
             const u32 v = window_dword(c.window_seed, target_off, c);
@@ -801,8 +835,7 @@ void make_case(InsnId id, u64 seed, unsigned index, Case& c) {
                 // Result and flags undefined (16-bit operands, count 17..31).
                 cmpf = cpu::kDF;
                 if (use_mem) {
-                    c.mem_skip_off = static_cast<u16>(target_off);
-                    c.mem_skip_len = static_cast<u16>(e_size);
+                    c.mem_skip[0] = {static_cast<u16>(target_off), static_cast<u16>(e_size)};
                 } else {
                     c.gpr_cmp[rm] = 0xFFFF0000u;
                 }

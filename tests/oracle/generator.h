@@ -65,8 +65,20 @@ struct Case {
     // What to compare (everything the SDM defines for these inputs).
     u32 gpr_cmp[8] = {};
     u32 flags_cmp = 0;
-    u16 mem_skip_off = 0; ///< window bytes [off, off+len) hold an undefined result
-    u16 mem_skip_len = 0;
+    /// Window byte ranges [off, off+len) holding an undefined result (or, for FXSAVE, bytes the
+    /// 64-bit-mode twin writes differently).
+    struct Skip {
+        u16 off = 0, len = 0;
+    };
+    Skip mem_skip[3];
+    bool skipped(u32 off) const {
+        for (const Skip& k : mem_skip) {
+            if (off >= k.off && off < static_cast<u32>(k.off + k.len)) {
+                return true;
+            }
+        }
+        return false;
+    }
 };
 
 /// Builds case number `index` of form `id` (deterministic in seed, id and index).

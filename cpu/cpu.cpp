@@ -241,47 +241,4 @@ Status Cpu::fetch_bytes(u64 lin, u8* buf, unsigned max, unsigned& got) {
     return Status::Ok;
 }
 
-Status Cpu::push(u64 value, unsigned size) {
-    const unsigned ss = stack_size();
-    const u64 mask = ss == 2 ? 0xFFFF : (ss == 4 ? 0xFFFFFFFFu : ~u64{0});
-    const u64 sp = (s.gpr[kRsp] - size) & mask;
-    switch (size) {
-    case 2: TRY(write<u16>(kSs, sp, static_cast<u16>(value))); break;
-    case 4: TRY(write<u32>(kSs, sp, static_cast<u32>(value))); break;
-    default: TRY(write<u64>(kSs, sp, value)); break;
-    }
-    s.gpr[kRsp] = (s.gpr[kRsp] & ~mask) | sp;
-    return Status::Ok;
-}
-
-Status Cpu::stack_read(u64 delta, u64& value, unsigned size) {
-    const unsigned ss = stack_size();
-    const u64 mask = ss == 2 ? 0xFFFF : (ss == 4 ? 0xFFFFFFFFu : ~u64{0});
-    const u64 sp = (s.gpr[kRsp] + delta) & mask;
-    switch (size) {
-    case 2: {
-        u16 v;
-        TRY(read<u16>(kSs, sp, v));
-        value = v;
-        break;
-    }
-    case 4: {
-        u32 v;
-        TRY(read<u32>(kSs, sp, v));
-        value = v;
-        break;
-    }
-    default: TRY(read<u64>(kSs, sp, value)); break;
-    }
-    return Status::Ok;
-}
-
-Status Cpu::pop(u64& value, unsigned size) {
-    TRY(stack_read(0, value, size));
-    const unsigned ss = stack_size();
-    const u64 mask = ss == 2 ? 0xFFFF : (ss == 4 ? 0xFFFFFFFFu : ~u64{0});
-    s.gpr[kRsp] = (s.gpr[kRsp] & ~mask) | ((s.gpr[kRsp] + size) & mask);
-    return Status::Ok;
-}
-
 } // namespace cpu

@@ -254,10 +254,50 @@ public:
     void on_paging_change(u64 old_cr0, u64 old_cr4, u64 old_efer);
 
     // ---- stack helpers (size = operand size of the push/pop) ----
-    Status push(u64 value, unsigned size);
-    Status pop(u64& value, unsigned size);
+    // Inline: CALL/RET/PUSH/POP use them at every execution.
+    Status push(u64 value, unsigned size) {
+        const unsigned ss = stack_size();
+        const u64 mask = ss == 2 ? 0xFFFF : (ss == 4 ? 0xFFFFFFFFu : ~u64{0});
+        const u64 sp = (s.gpr[kRsp] - size) & mask;
+        switch (size) {
+        case 2: TRY(write<u16>(kSs, sp, static_cast<u16>(value))); break;
+        case 4: TRY(write<u32>(kSs, sp, static_cast<u32>(value))); break;
+        default: TRY(write<u64>(kSs, sp, value)); break;
+        }
+        s.gpr[kRsp] = (s.gpr[kRsp] & ~mask) | sp;
+        return Status::Ok;
+    }
+
     /// Reads the stack at offset `delta` above the current top without popping.
-    Status stack_read(u64 delta, u64& value, unsigned size);
+    Status stack_read(u64 delta, u64& value, unsigned size) {
+        const unsigned ss = stack_size();
+        const u64 mask = ss == 2 ? 0xFFFF : (ss == 4 ? 0xFFFFFFFFu : ~u64{0});
+        const u64 sp = (s.gpr[kRsp] + delta) & mask;
+        switch (size) {
+        case 2: {
+            u16 v;
+            TRY(read<u16>(kSs, sp, v));
+            value = v;
+            break;
+        }
+        case 4: {
+            u32 v;
+            TRY(read<u32>(kSs, sp, v));
+            value = v;
+            break;
+        }
+        default: TRY(read<u64>(kSs, sp, value)); break;
+        }
+        return Status::Ok;
+    }
+
+    Status pop(u64& value, unsigned size) {
+        TRY(stack_read(0, value, size));
+        const unsigned ss = stack_size();
+        const u64 mask = ss == 2 ? 0xFFFF : (ss == 4 ? 0xFFFFFFFFu : ~u64{0});
+        s.gpr[kRsp] = (s.gpr[kRsp] & ~mask) | ((s.gpr[kRsp] + size) & mask);
+        return Status::Ok;
+    }
 
     /// Instruction pointer mask for the current code size (0xFFFF in 16-bit code).
     u64 ip_mask() const {

@@ -3,6 +3,7 @@
 #include "base/log.h"
 #include "devices/board/pc.h"
 #include "frontend/config.h"
+#include "frontend/console.h"
 #include "tools/tracer/exec_tracer.h"
 
 #include <cstdio>
@@ -57,9 +58,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "tx86: cannot open log file '%s'\n", cfg.log_file.c_str());
         return 1;
     }
-    if (!cfg.kernel.empty()) {
-        std::fprintf(stderr, "tx86: -kernel is not supported yet (direct Linux boot comes with the PC platform)\n");
-        return 1;
+    if (cfg.kernel.empty() && (!cfg.initrd.empty() || !cfg.append.empty())) {
+        std::fprintf(stderr, "tx86: -initrd and -append need -kernel\n");
+        return 2;
     }
 
     std::unique_ptr<devices::CharSink> serial, debugcon;
@@ -75,6 +76,9 @@ int main(int argc, char** argv) {
     bc.serial = serial.get();
     bc.debugcon = debugcon.get();
     bc.no_reboot = cfg.no_reboot;
+    bc.kernel_path = cfg.kernel;
+    bc.initrd_path = cfg.initrd;
+    bc.cmdline = cfg.append;
 
     devices::PcBoard board;
     if (std::string e = board.create(bc); !e.empty()) {
@@ -87,7 +91,9 @@ int main(int argc, char** argv) {
                                                      (mask & base::kLogInt) != 0);
         board.cpu().trace = tracer.get();
     }
-    const devices::RunResult r = board.run();
+    // The console forwards stdin to COM1 when the serial port is on stdio.
+    frontend::Console console(cfg.serial.kind == frontend::CharDevSpec::Stdio);
+    const devices::RunResult r = board.run(&console);
     if (serial) {
         serial->flush();
     }

@@ -9,11 +9,13 @@
 // Unmasked exceptions (decided here, checked against the host x87 in tests/unit/fpu_test.cpp):
 //   - IE / DE / ZE: the destination is not written, the stack is not popped or pushed; only
 //     the pre-computation flags are recorded, plus ES and B.
-//   - OE / UE with a register destination (FADD..FDIVR, FIADD..FIDIVR, FSCALE): the result is
-//     the exact result multiplied by 2^-24576 (overflow) or 2^+24576 (underflow), rounded to
-//     the FCW precision (SDM Vol. 1, 4.9.1.4/4.9.1.5). With UE unmasked an exact tiny result
-//     also raises UE. Other register producers (transcendentals, FXTRACT, FPREM...) deliver
-//     the masked result with the flag and ES set.
+//   - OE / UE with a register destination: the result is the exact result multiplied by
+//     2^-24576 (overflow) or 2^+24576 (underflow), rounded to the FCW precision (SDM Vol. 1,
+//     4.9.1.4/4.9.1.5), computed from exactly pre-scaled operands (FADD..FDIVR and the FI
+//     forms, FSCALE, FPREM/FPREM1, FYL2X, and FYL2XP1/FPATAN/F2XM1/FSIN/FSINCOS/FPTAN in
+//     their linear tiny-argument region). Still out of range after the bias (FSCALE by a
+//     huge count): a signed infinity / zero. With UE unmasked an exact tiny result also
+//     raises UE. Where no exact pre-scaling exists the masked result is kept, flag + ES set.
 //   - OE / UE with a memory destination (FST/FSTP m32/m64): nothing is stored, nothing popped.
 //   - PE alone never suppresses a result.
 #include "cpu/interp/fpu_common.h"
@@ -214,8 +216,9 @@ bool scalable(Float80 x, int k) {
 
 /// The SDM's unmasked overflow/underflow response for the four basic operations: the exact
 /// result times 2^-24576 (overflow) or 2^+24576 (underflow), rounded once. The scaling is
-/// split between the operands so both stay exactly representable (see the report in fpu.cpp's
-/// header for the ranges).
+/// split between the operands so both stay exactly representable: an overflowing product or
+/// quotient needs operand exponents that survive a 2^-/+12288 shift, an overflowing sum's
+/// small addend only matters as a sticky bit, and underflowing operands are all small.
 Float80 rebias(sf::Context& c, Op op, Float80 d, Float80 s, bool over) {
     Float80 a = d, b = s;
     if (op == Op::SubR || op == Op::DivR) {

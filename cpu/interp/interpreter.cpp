@@ -225,11 +225,12 @@ const DecodedInsn* Interpreter::decode_miss(Cpu& cpu, const u8* host, u64 pa, Co
     if (phys.generation() != m_cache->generation()) [[unlikely]] {
         m_cache->clear();
         m_cache->set_generation(phys.generation());
+        m_a20_mask = phys.a20_mask();
     }
     const unsigned cs = cpu.code_size();
     const CodeMode mode = code_mode(cs);
     const u64 off = lin & 0xFFF;
-    const u64 pa = (e->ppage | off) & phys.a20_mask();
+    const u64 pa = (e->ppage | off) & m_a20_mask;
     const DecodedInsn* insn = m_cache->lookup(pa, mode);
     if (!insn) [[unlikely]] {
         insn = decode_miss(cpu, e->host + off, pa, mode);
@@ -248,8 +249,9 @@ Interpreter::~Interpreter() = default;
 
 RunExit Interpreter::run(Cpu& cpu, u64 budget) {
     if (!m_cache) {
-        m_cache = std::make_unique<DecodeCache>(cpu.phys());
+        m_cache.emplace(cpu.phys());
         m_cache->set_generation(cpu.phys().generation());
+        m_a20_mask = cpu.phys().a20_mask();
     }
     for (u64 n = 0; n < budget; ++n) {
         if (cpu.stop_requested.load(std::memory_order_relaxed)) [[unlikely]] {

@@ -6,12 +6,11 @@
 
 #include "cpu/cpu.h"
 #include "cpu/decoder/insn.h"
+#include "cpu/interp/decode_cache.h"
 
-#include <memory>
+#include <optional>
 
 namespace cpu::interp {
-
-class DecodeCache;
 
 class Interpreter final : public ExecutionEngine {
 public:
@@ -28,7 +27,10 @@ private:
     /// cannot be cached (decode error, crosses the page).
     [[gnu::noinline]] const DecodedInsn* decode_miss(Cpu& cpu, const u8* host, u64 pa, CodeMode mode);
 
-    std::unique_ptr<DecodeCache> m_cache; // created on the first run (needs the PhysMap)
+    /// Created on the first run (needs the PhysMap); held inline so the hot path saves a load.
+    std::optional<DecodeCache> m_cache;
+    /// The PhysMap's A20 mask, refreshed with the cache generation (set_a20 bumps it).
+    u64 m_a20_mask = ~u64{0};
     /// The handler table (handlers.h HandlerTable::h), fetched once instead of per instruction.
     Status (*const* m_handlers)(Cpu&, const DecodedInsn&) = nullptr;
 };

@@ -35,15 +35,8 @@ struct Vec {
 
 // MXCSR bits.
 enum : u32 {
-    kMxIE = 1u << 0,
-    kMxDE = 1u << 1,
-    kMxZE = 1u << 2,
-    kMxOE = 1u << 3,
-    kMxUE = 1u << 4,
-    kMxPE = 1u << 5,
-    kMxFlags = 0x3F,
-    kMxDAZ = 1u << 6,
-    kMxMasks = 0x3Fu << 7,
+    kMxIE = 1u << 0, kMxDE = 1u << 1, kMxZE = 1u << 2, kMxOE = 1u << 3, kMxUE = 1u << 4,
+    kMxPE = 1u << 5, kMxFlags = 0x3F, kMxDAZ = 1u << 6, kMxMasks = 0x3Fu << 7,
     kMxFTZ = 1u << 15,
 };
 /// Writable MXCSR bits. DAZ is supported (the Pentium M has it), so the mask is 0xFFFF;
@@ -91,9 +84,7 @@ inline void mmx_enter(Cpu& cpu) {
     cpu.s.fpu.ftw = 0;
 }
 
-inline u64 get_mmx(const Cpu& cpu, unsigned r) {
-    return cpu.s.fpu.st[r & 7].mant;
-}
+inline u64 get_mmx(const Cpu& cpu, unsigned r) { return cpu.s.fpu.st[r & 7].mant; }
 
 /// Writes MM(r): the significand of physical register r, exponent/sign all ones.
 inline void set_mmx(Cpu& cpu, unsigned r, u64 v) {
@@ -105,16 +96,14 @@ inline void set_mmx(Cpu& cpu, unsigned r, u64 v) {
 inline Vec get_xmm(const Cpu& cpu, unsigned r) {
     return Vec::from(cpu.s.sse.xmm[r].lo, cpu.s.sse.xmm[r].hi);
 }
-inline void set_xmm(Cpu& cpu, unsigned r, const Vec& v) {
-    cpu.s.sse.xmm[r] = U128{v.lo(), v.hi()};
-}
+inline void set_xmm(Cpu& cpu, unsigned r, const Vec& v) { cpu.s.sse.xmm[r] = U128{v.lo(), v.hi()}; }
 
 enum class Align : u8 { None, Need16 };
 
 /// Linear address of the memory operand after segment checks and, for Align::Need16 with a
 /// 16-byte access, the alignment check (#GP(0)).
-inline Status mem_linear(Cpu& cpu, const DecodedInsn& insn, unsigned size, bool write, Align align,
-                         u64& lin) {
+inline Status mem_linear(Cpu& cpu, const DecodedInsn& insn, unsigned size, bool write,
+                         Align align, u64& lin) {
     TRY(cpu.seg_linear(insn.mem.seg, ea_offset(cpu, insn), size, write, lin));
     if (align == Align::Need16 && size == 16 && (lin & 15) != 0) {
         return cpu.raise_gp(0);
@@ -143,14 +132,9 @@ inline Status load(Cpu& cpu, const DecodedInsn& insn, unsigned n, Vec& v,
                    Align align = Align::Need16) {
     const Operand& o = insn.op[n];
     switch (o.kind) {
-    case OperandKind::Mmx:
-        v = Vec::from(get_mmx(cpu, o.reg));
-        return Status::Ok;
-    case OperandKind::Xmm:
-        v = get_xmm(cpu, o.reg);
-        return Status::Ok;
-    case OperandKind::Mem:
-        return read_bytes(cpu, insn, o.size, align, v);
+    case OperandKind::Mmx: v = Vec::from(get_mmx(cpu, o.reg)); return Status::Ok;
+    case OperandKind::Xmm: v = get_xmm(cpu, o.reg); return Status::Ok;
+    case OperandKind::Mem: return read_bytes(cpu, insn, o.size, align, v);
     default: {
         u64 x = 0;
         TRY(read_op(cpu, insn, n, x));
@@ -166,16 +150,10 @@ inline Status store(Cpu& cpu, const DecodedInsn& insn, unsigned n, const Vec& v,
                     Align align = Align::Need16) {
     const Operand& o = insn.op[n];
     switch (o.kind) {
-    case OperandKind::Mmx:
-        set_mmx(cpu, o.reg, v.lo());
-        return Status::Ok;
-    case OperandKind::Xmm:
-        set_xmm(cpu, o.reg, v);
-        return Status::Ok;
-    case OperandKind::Mem:
-        return write_bytes(cpu, insn, o.size, align, v);
-    default:
-        return write_op(cpu, insn, n, v.lo());
+    case OperandKind::Mmx: set_mmx(cpu, o.reg, v.lo()); return Status::Ok;
+    case OperandKind::Xmm: set_xmm(cpu, o.reg, v); return Status::Ok;
+    case OperandKind::Mem: return write_bytes(cpu, insn, o.size, align, v);
+    default: return write_op(cpu, insn, n, v.lo());
     }
 }
 
@@ -203,8 +181,6 @@ inline Status mxcsr_commit(Cpu& cpu, u32 raised) {
 void install_simd_int(HandlerTable& t);
 void install_simd_fp(HandlerTable& t);
 
-inline void set_handler(HandlerTable& t, InsnId id, Handler h) {
-    t.h[static_cast<usize>(id)] = h;
-}
+inline void set_handler(HandlerTable& t, InsnId id, Handler h) { t.h[static_cast<usize>(id)] = h; }
 
 } // namespace cpu::interp::simd

@@ -22,9 +22,7 @@ namespace {
 
 /// MXCSR for the host while computing a guest operation: the guest's control bits, every
 /// exception masked, no flags.
-u32 host_csr(const Cpu& cpu) {
-    return (cpu.s.sse.mxcsr & ~kMxFlags) | kMxMasks;
-}
+u32 host_csr(const Cpu& cpu) { return (cpu.s.sse.mxcsr & ~kMxFlags) | kMxMasks; }
 
 __m128i to_m(const Vec& v) {
     __m128i m;
@@ -55,37 +53,31 @@ using XmmOp = u32 (*)(Vec& d, const Vec& s, u32 csr);
         return out;                                                                                \
     }
 
-HOST_XMM_OP(h_addps, "addps")
-HOST_XMM_OP(h_addss, "addss") HOST_XMM_OP(h_addpd, "addpd") HOST_XMM_OP(h_addsd, "addsd")
-    HOST_XMM_OP(h_subps, "subps") HOST_XMM_OP(h_subss, "subss") HOST_XMM_OP(h_subpd, "subpd")
-        HOST_XMM_OP(h_subsd, "subsd") HOST_XMM_OP(h_mulps, "mulps") HOST_XMM_OP(h_mulss, "mulss")
-            HOST_XMM_OP(h_mulpd, "mulpd") HOST_XMM_OP(h_mulsd, "mulsd") HOST_XMM_OP(
-                h_divps, "divps") HOST_XMM_OP(h_divss, "divss") HOST_XMM_OP(h_divpd, "divpd")
-                HOST_XMM_OP(h_divsd, "divsd") HOST_XMM_OP(h_minps, "minps") HOST_XMM_OP(
-                    h_minss, "minss") HOST_XMM_OP(h_minpd, "minpd") HOST_XMM_OP(h_minsd, "minsd")
-                    HOST_XMM_OP(h_maxps, "maxps") HOST_XMM_OP(h_maxss, "maxss")
-                        HOST_XMM_OP(h_maxpd, "maxpd") HOST_XMM_OP(h_maxsd, "maxsd") HOST_XMM_OP(
-                            h_sqrtps, "sqrtps") HOST_XMM_OP(h_sqrtss, "sqrtss")
-                            HOST_XMM_OP(h_sqrtpd, "sqrtpd") HOST_XMM_OP(h_sqrtsd, "sqrtsd")
-                                HOST_XMM_OP(h_rsqrtps, "rsqrtps") HOST_XMM_OP(h_rsqrtss, "rsqrtss")
-                                    HOST_XMM_OP(h_rcpps, "rcpps") HOST_XMM_OP(h_rcpss, "rcpss")
-                                        HOST_XMM_OP(h_cvtps2pd, "cvtps2pd") HOST_XMM_OP(h_cvtss2sd,
-                                                                                        "cvtss2sd")
-                                            HOST_XMM_OP(h_cvtpd2ps, "cvtpd2ps")
-                                                HOST_XMM_OP(h_cvtsd2ss, "cvtsd2ss")
-                                                    HOST_XMM_OP(h_cvtdq2ps, "cvtdq2ps")
-                                                        HOST_XMM_OP(h_cvtps2dq, "cvtps2dq")
-                                                            HOST_XMM_OP(h_cvttps2dq, "cvttps2dq")
-                                                                HOST_XMM_OP(h_cvtdq2pd, "cvtdq2pd")
-                                                                    HOST_XMM_OP(h_cvtpd2dq,
-                                                                                "cvtpd2dq")
-                                                                        HOST_XMM_OP(h_cvttpd2dq,
-                                                                                    "cvttpd2dq")
+HOST_XMM_OP(h_addps, "addps") HOST_XMM_OP(h_addss, "addss")
+HOST_XMM_OP(h_addpd, "addpd") HOST_XMM_OP(h_addsd, "addsd")
+HOST_XMM_OP(h_subps, "subps") HOST_XMM_OP(h_subss, "subss")
+HOST_XMM_OP(h_subpd, "subpd") HOST_XMM_OP(h_subsd, "subsd")
+HOST_XMM_OP(h_mulps, "mulps") HOST_XMM_OP(h_mulss, "mulss")
+HOST_XMM_OP(h_mulpd, "mulpd") HOST_XMM_OP(h_mulsd, "mulsd")
+HOST_XMM_OP(h_divps, "divps") HOST_XMM_OP(h_divss, "divss")
+HOST_XMM_OP(h_divpd, "divpd") HOST_XMM_OP(h_divsd, "divsd")
+HOST_XMM_OP(h_minps, "minps") HOST_XMM_OP(h_minss, "minss")
+HOST_XMM_OP(h_minpd, "minpd") HOST_XMM_OP(h_minsd, "minsd")
+HOST_XMM_OP(h_maxps, "maxps") HOST_XMM_OP(h_maxss, "maxss")
+HOST_XMM_OP(h_maxpd, "maxpd") HOST_XMM_OP(h_maxsd, "maxsd")
+HOST_XMM_OP(h_sqrtps, "sqrtps") HOST_XMM_OP(h_sqrtss, "sqrtss")
+HOST_XMM_OP(h_sqrtpd, "sqrtpd") HOST_XMM_OP(h_sqrtsd, "sqrtsd")
+HOST_XMM_OP(h_rsqrtps, "rsqrtps") HOST_XMM_OP(h_rsqrtss, "rsqrtss")
+HOST_XMM_OP(h_rcpps, "rcpps") HOST_XMM_OP(h_rcpss, "rcpss")
+HOST_XMM_OP(h_cvtps2pd, "cvtps2pd") HOST_XMM_OP(h_cvtss2sd, "cvtss2sd")
+HOST_XMM_OP(h_cvtpd2ps, "cvtpd2ps") HOST_XMM_OP(h_cvtsd2ss, "cvtsd2ss")
+HOST_XMM_OP(h_cvtdq2ps, "cvtdq2ps") HOST_XMM_OP(h_cvtps2dq, "cvtps2dq")
+HOST_XMM_OP(h_cvttps2dq, "cvttps2dq") HOST_XMM_OP(h_cvtdq2pd, "cvtdq2pd")
+HOST_XMM_OP(h_cvtpd2dq, "cvtpd2dq") HOST_XMM_OP(h_cvttpd2dq, "cvttpd2dq")
 #undef HOST_XMM_OP
 
-    /// CMPPS/CMPSS/CMPPD/CMPSD with the predicate as an immediate of the host instruction.
-    template <int Pred>
-    u32 h_cmpps(Vec& d, const Vec& s, u32 csr) {
+/// CMPPS/CMPSS/CMPPD/CMPSD with the predicate as an immediate of the host instruction.
+template <int Pred> u32 h_cmpps(Vec& d, const Vec& s, u32 csr) {
     __m128i a = to_m(d);
     const __m128i b = to_m(s);
     u32 saved = 0, out = 0;
@@ -171,7 +163,7 @@ XmmOp g_cmpsd[8] = {h_cmpsd<0>, h_cmpsd<1>, h_cmpsd<2>, h_cmpsd<3>,
                      : [saved] "+m"(saved), [out] "=m"(out), [z] "=q"(z), [p] "=q"(p), [c] "=q"(c) \
                      : [a] "x"(a), [b] "x"(b), [csr] "m"(csr)                                      \
                      : "cc");                                                                      \
-        eflags = (z ? u32{kZF} : 0u) | (p ? u32{kPF} : 0u) | (c ? u32{kCF} : 0u);                  \
+        eflags = (z ? u32{kZF} : 0u) | (p ? u32{kPF} : 0u) | (c ? u32{kCF} : 0u);              \
         return out;                                                                                \
     }
 HOST_COMI(h_comiss, "comiss")
@@ -296,11 +288,10 @@ void install_simd_fp(HandlerTable& t) {
     set_handler(t, InsnId::NAME##SS_VssWss, fp_op<h##ss>);                                         \
     set_handler(t, InsnId::NAME##PD_VpdWpd, fp_op<h##pd>);                                         \
     set_handler(t, InsnId::NAME##SD_VsdWsd, fp_op<h##sd>);
-    FP4(ADD, h_add)
-    FP4(SUB, h_sub) FP4(MUL, h_mul) FP4(DIV, h_div) FP4(MIN, h_min) FP4(MAX, h_max)
-        FP4(SQRT, h_sqrt)
+    FP4(ADD, h_add) FP4(SUB, h_sub) FP4(MUL, h_mul) FP4(DIV, h_div)
+    FP4(MIN, h_min) FP4(MAX, h_max) FP4(SQRT, h_sqrt)
 #undef FP4
-            set_handler(t, InsnId::RSQRTPS_VpsWps, fp_op<h_rsqrtps>);
+    set_handler(t, InsnId::RSQRTPS_VpsWps, fp_op<h_rsqrtps>);
     set_handler(t, InsnId::RSQRTSS_VssWss, fp_op<h_rsqrtss>);
     set_handler(t, InsnId::RCPPS_VpsWps, fp_op<h_rcpps>);
     set_handler(t, InsnId::RCPSS_VssWss, fp_op<h_rcpss>);

@@ -22,13 +22,13 @@ template <typename T, typename F> void lanes(Vec& d, const Vec& s, unsigned n, F
 }
 
 template <typename T> T saturate(i64 v) {
-    return static_cast<T>(
-        std::clamp<i64>(v, std::numeric_limits<T>::min(), std::numeric_limits<T>::max()));
+    using Lim = std::numeric_limits<T>;
+    return static_cast<T>(std::clamp<i64>(v, Lim::min(), Lim::max()));
 }
 
 // ---- element-wise operations ----
 #define LANE_OP(NAME, T, EXPR)                                                                     \
-    void NAME(Vec& d, const Vec& s, unsigned n) {                                                  \
+    void NAME(Vec& d, const Vec& s, unsigned n) {                                                 \
         lanes<T>(d, s, n, [](T a, T b) { return EXPR; });                                          \
     }
 LANE_OP(op_paddb, u8, a + b)
@@ -57,8 +57,8 @@ LANE_OP(op_pminub, u8, std::min(a, b))
 LANE_OP(op_pmaxub, u8, std::max(a, b))
 LANE_OP(op_pminsw, i16, std::min(a, b))
 LANE_OP(op_pmaxsw, i16, std::max(a, b))
-LANE_OP(op_pand, u64, a& b)
-LANE_OP(op_pandn, u64, ~a& b)
+LANE_OP(op_pand, u64, a & b)
+LANE_OP(op_pandn, u64, ~a & b)
 LANE_OP(op_por, u64, a | b)
 LANE_OP(op_pxor, u64, a ^ b)
 LANE_OP(op_pcmpeqb, u8, a == b ? 0xFF : 0)
@@ -101,15 +101,9 @@ template <typename From, typename To> void pack(Vec& d, const Vec& s, unsigned n
     }
     d = r;
 }
-void op_packsswb(Vec& d, const Vec& s, unsigned n) {
-    pack<i16, i8>(d, s, n);
-}
-void op_packssdw(Vec& d, const Vec& s, unsigned n) {
-    pack<i32, i16>(d, s, n);
-}
-void op_packuswb(Vec& d, const Vec& s, unsigned n) {
-    pack<i16, u8>(d, s, n);
-}
+void op_packsswb(Vec& d, const Vec& s, unsigned n) { pack<i16, i8>(d, s, n); }
+void op_packssdw(Vec& d, const Vec& s, unsigned n) { pack<i32, i16>(d, s, n); }
+void op_packuswb(Vec& d, const Vec& s, unsigned n) { pack<i16, u8>(d, s, n); }
 
 // ---- unpacks: interleave the low (or high) halves, destination element first ----
 template <typename T, bool High> void unpack(Vec& d, const Vec& s, unsigned n) {
@@ -157,9 +151,7 @@ template <bool Left> void shift_bytes(Vec& d, u64 count, unsigned n) {
     d = r;
 }
 
-Status check(Cpu& cpu, bool xmm) {
-    return xmm ? sse_check(cpu) : mmx_check(cpu);
-}
+Status check(Cpu& cpu, bool xmm) { return xmm ? sse_check(cpu) : mmx_check(cpu); }
 
 /// dest = dest op src for a P,Q (MMX) or V,W (XMM) row.
 template <OpFn Op, bool Xmm> Status binop(Cpu& cpu, const DecodedInsn& insn) {
@@ -277,29 +269,25 @@ void install_simd_int(HandlerTable& t) {
 #define BIN(NAME, OP)                                                                              \
     set_handler(t, InsnId::NAME##_PqQq, binop<OP, false>);                                         \
     set_handler(t, InsnId::NAME##_VdqWdq, binop<OP, true>);
-    BIN(PADDB, op_paddb)
-    BIN(PADDW, op_paddw) BIN(PADDD, op_paddd) BIN(PADDQ, op_paddq) BIN(PSUBB, op_psubb)
-        BIN(PSUBW, op_psubw) BIN(PSUBD, op_psubd) BIN(PSUBQ, op_psubq) BIN(PADDSB, op_paddsb) BIN(
-            PADDSW, op_paddsw) BIN(PSUBSB, op_psubsb) BIN(PSUBSW, op_psubsw)
-            BIN(PADDUSB, op_paddusb) BIN(PADDUSW, op_paddusw) BIN(PSUBUSB, op_psubusb) BIN(
-                PSUBUSW, op_psubusw) BIN(PMULLW, op_pmullw) BIN(PMULHW, op_pmulhw)
-                BIN(PMULHUW, op_pmulhuw) BIN(PMULUDQ, op_pmuludq) BIN(PMADDWD, op_pmaddwd) BIN(
-                    PSADBW, op_psadbw) BIN(PAVGB, op_pavgb) BIN(PAVGW, op_pavgw)
-                    BIN(PMINUB, op_pminub) BIN(PMAXUB, op_pmaxub) BIN(PMINSW, op_pminsw) BIN(
-                        PMAXSW, op_pmaxsw) BIN(PAND, op_pand) BIN(PANDN, op_pandn) BIN(POR, op_por)
-                        BIN(PXOR, op_pxor) BIN(PCMPEQB, op_pcmpeqb) BIN(PCMPEQW, op_pcmpeqw) BIN(
-                            PCMPEQD, op_pcmpeqd) BIN(PCMPGTB, op_pcmpgtb) BIN(PCMPGTW, op_pcmpgtw)
-                            BIN(PCMPGTD, op_pcmpgtd) BIN(PACKSSWB, op_packsswb) BIN(PACKSSDW,
-                                                                                    op_packssdw)
-                                BIN(PACKUSWB, op_packuswb) BIN(PUNPCKLBW, (unpack<u8, false>))
-                                    BIN(PUNPCKLWD, (unpack<u16, false>))
-                                        BIN(PUNPCKLDQ, (unpack<u32, false>)) BIN(PUNPCKHBW,
-                                                                                 (unpack<u8, true>))
-                                            BIN(PUNPCKHWD, (unpack<u16, true>))
-                                                BIN(PUNPCKHDQ, (unpack<u32, true>))
+    BIN(PADDB, op_paddb) BIN(PADDW, op_paddw) BIN(PADDD, op_paddd) BIN(PADDQ, op_paddq)
+    BIN(PSUBB, op_psubb) BIN(PSUBW, op_psubw) BIN(PSUBD, op_psubd) BIN(PSUBQ, op_psubq)
+    BIN(PADDSB, op_paddsb) BIN(PADDSW, op_paddsw) BIN(PSUBSB, op_psubsb) BIN(PSUBSW, op_psubsw)
+    BIN(PADDUSB, op_paddusb) BIN(PADDUSW, op_paddusw)
+    BIN(PSUBUSB, op_psubusb) BIN(PSUBUSW, op_psubusw)
+    BIN(PMULLW, op_pmullw) BIN(PMULHW, op_pmulhw) BIN(PMULHUW, op_pmulhuw)
+    BIN(PMULUDQ, op_pmuludq) BIN(PMADDWD, op_pmaddwd) BIN(PSADBW, op_psadbw)
+    BIN(PAVGB, op_pavgb) BIN(PAVGW, op_pavgw)
+    BIN(PMINUB, op_pminub) BIN(PMAXUB, op_pmaxub) BIN(PMINSW, op_pminsw) BIN(PMAXSW, op_pmaxsw)
+    BIN(PAND, op_pand) BIN(PANDN, op_pandn) BIN(POR, op_por) BIN(PXOR, op_pxor)
+    BIN(PCMPEQB, op_pcmpeqb) BIN(PCMPEQW, op_pcmpeqw) BIN(PCMPEQD, op_pcmpeqd)
+    BIN(PCMPGTB, op_pcmpgtb) BIN(PCMPGTW, op_pcmpgtw) BIN(PCMPGTD, op_pcmpgtd)
+    BIN(PACKSSWB, op_packsswb) BIN(PACKSSDW, op_packssdw) BIN(PACKUSWB, op_packuswb)
+    BIN(PUNPCKLBW, (unpack<u8, false>)) BIN(PUNPCKLWD, (unpack<u16, false>))
+    BIN(PUNPCKLDQ, (unpack<u32, false>))
+    BIN(PUNPCKHBW, (unpack<u8, true>)) BIN(PUNPCKHWD, (unpack<u16, true>))
+    BIN(PUNPCKHDQ, (unpack<u32, true>))
 #undef BIN
-                                                    set_handler(t, InsnId::PUNPCKLQDQ_VdqWdq,
-                                                                binop<unpack<u64, false>, true>);
+    set_handler(t, InsnId::PUNPCKLQDQ_VdqWdq, binop<unpack<u64, false>, true>);
     set_handler(t, InsnId::PUNPCKHQDQ_VdqWdq, binop<unpack<u64, true>, true>);
     // The packed-FP logic and unpack forms are the same bit operations.
     set_handler(t, InsnId::ANDPS_VpsWps, binop<op_pand, true>);
@@ -320,12 +308,11 @@ void install_simd_int(HandlerTable& t) {
     set_handler(t, InsnId::NAME##_VdqWdq, shift_reg<FN, true>);                                    \
     set_handler(t, InsnId::NAME##_NqIb, shift_imm<FN, false>);                                     \
     set_handler(t, InsnId::NAME##_UdqIb, shift_imm<FN, true>);
-    SHIFT(PSLLW, (shift<u16, 0>))
-    SHIFT(PSLLD, (shift<u32, 0>)) SHIFT(PSLLQ, (shift<u64, 0>)) SHIFT(PSRLW, (shift<u16, 1>))
-        SHIFT(PSRLD, (shift<u32, 1>)) SHIFT(PSRLQ, (shift<u64, 1>)) SHIFT(PSRAW, (shift<u16, 2>))
-            SHIFT(PSRAD, (shift<u32, 2>))
+    SHIFT(PSLLW, (shift<u16, 0>)) SHIFT(PSLLD, (shift<u32, 0>)) SHIFT(PSLLQ, (shift<u64, 0>))
+    SHIFT(PSRLW, (shift<u16, 1>)) SHIFT(PSRLD, (shift<u32, 1>)) SHIFT(PSRLQ, (shift<u64, 1>))
+    SHIFT(PSRAW, (shift<u16, 2>)) SHIFT(PSRAD, (shift<u32, 2>))
 #undef SHIFT
-                set_handler(t, InsnId::PSLLDQ_UdqIb, shift_imm<shift_bytes<true>, true>);
+    set_handler(t, InsnId::PSLLDQ_UdqIb, shift_imm<shift_bytes<true>, true>);
     set_handler(t, InsnId::PSRLDQ_UdqIb, shift_imm<shift_bytes<false>, true>);
 
     set_handler(t, InsnId::PSHUFW_PqQqIb, pshuf<u16, 0, false>);

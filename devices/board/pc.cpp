@@ -3,20 +3,44 @@
 
 #include "cpu/interp/interpreter.h"
 
+#include <algorithm>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 
 namespace devices {
+namespace {
+
+bool read_file(const std::string& path, std::vector<u8>& out, std::string& error,
+               const char* what) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) {
+        error = std::string("cannot open ") + what + " '" + path + "'";
+        return false;
+    }
+    out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    if (f.bad()) {
+        error = std::string("cannot read ") + what + " '" + path + "'";
+        return false;
+    }
+    return true;
+}
+
+constexpr u64 kLowRomBase = 0xE0000;
+constexpr u64 kLowRomSize = 0x20000;
+/// Longest CPU run between two looks at host input (instructions).
+constexpr u64 kMaxChunk = 200000;
+
+} // namespace
 
 PcBoard::PcBoard() = default;
 PcBoard::~PcBoard() = default;
 
 std::string PcBoard::load_bios(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) {
-        return "cannot open BIOS image '" + path + "'";
+    std::string err;
+    if (!read_file(path, m_bios, err, "BIOS image")) {
+        return err;
     }
-    m_bios.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
     if (m_bios.empty()) {
         return "BIOS image '" + path + "' is empty";
     }
@@ -32,64 +56,273 @@ std::string PcBoard::load_bios(const std::string& path) {
     return {};
 }
 
+void PcBoard::build_e820() {
+    m_e820.clear();
+    m_e820.push_back({0, 0x9FC00, 1});
+    m_e820.push_back({0x9FC00, 0x400, 2});
+    m_e820.push_back({kLowRomBase, kLowRomSize, 2});
+    if (m_ram_below_4g > 0x100000) {
+        m_e820.push_back({0x100000, m_ram_below_4g - 0x100000, 1});
+    }
+    if (!m_bios.empty()) {
+        m_e820.push_back({(u64{1} << 32) - m_bios.size(), m_bios.size(), 2});
+    }
+}
+
+void PcBoard::fill_cmos() {
+    Mc146818& r = *m_rtc;
+    r.cmos_write(0x10, 0x00); // no floppy drives
+    r.cmos_write(0x12, 0x00); // no (CMOS-described) hard disks
+    r.cmos_write(0x14, 0x02); // equipment: math coprocessor present, VGA/EGA
+    r.cmos_write(0x15, 0x80); // base memory 640 KiB (0x0280)
+    r.cmos_write(0x16, 0x02);
+    const u64 ext_k = std::min<u64>((m_ram_below_4g - 0x100000) >> 10, 0xFFFF);
+    r.cmos_write(0x17, static_cast<u8>(ext_k));
+    r.cmos_write(0x18, static_cast<u8>(ext_k >> 8));
+    r.cmos_write(0x30, static_cast<u8>(ext_k));
+    r.cmos_write(0x31, static_cast<u8>(ext_k >> 8));
+    const u64 above16 =
+        m_ram_below_4g > (16u << 20) ? std::min<u64>((m_ram_below_4g - (16u << 20)) >> 16, 0xFFFF) : 0;
+    r.cmos_write(0x34, static_cast<u8>(above16));
+    r.cmos_write(0x35, static_cast<u8>(above16 >> 8));
+    r.cmos_write(0x5F, 0x00); // number of CPUs - 1
+}
+
 std::string PcBoard::create(const BoardConfig& config) {
     m_config = config;
-    if (config.ram_bytes < (1u << 20) || config.ram_bytes > (3584ull << 20)) {
-        return "memory size must be between 1 MiB and 3584 MiB";
+    if (config.ram_bytes < (2u << 20) || config.ram_bytes > (3584ull << 20)) {
+        return "memory size must be between 2 MiB and 3584 MiB";
     }
-    const u64 ram = (config.ram_bytes + 0xFFF) & ~u64{0xFFF};
-    m_phys.add_ram(0, std::min<u64>(ram, 0xA0000), "ram-low");
-    if (ram > (1u << 20)) {
-        m_phys.add_ram(1u << 20, ram - (1u << 20), "ram-high");
-    }
-    if (!config.bios_path.empty()) {
+    m_ram_below_4g = (config.ram_bytes + 0xFFF) & ~u64{0xFFF};
+    m_phys.add_ram(0, 0xA0000, "ram-low");
+    m_phys.add_ram(1u << 20, m_ram_below_4g - (1u << 20), "ram-high");
+
+    if (config.kernel_path.empty()) {
         if (std::string e = load_bios(config.bios_path); !e.empty()) {
             return e;
         }
+    } else {
+        // Direct boot has no BIOS: 0xE0000-0xFFFFF is writable memory the loader fills with
+        // tables (reserved in the e820 map, where Linux looks for MP/ACPI pointers).
+        m_low_rom.assign(kLowRomSize, 0);
+        m_phys.map_host(kLowRomBase, kLowRomSize, m_low_rom.data(), true, "low-rom");
     }
-    m_com1 = std::make_unique<Uart16550>(config.serial ? *config.serial : m_null_sink, 0x3F8);
+
+    m_pic = std::make_unique<I8259>(this);
+    m_pit = std::make_unique<I8254>(m_sched, IrqLine(m_pic.get(), 0));
+    m_rtc = std::make_unique<Mc146818>(m_sched, IrqLine(m_pic.get(), 8));
+    if (config.rtc_start >= 0) {
+        m_rtc->set_time_unix(config.rtc_start);
+    }
+    m_kbc = std::make_unique<I8042>(IrqLine(m_pic.get(), 1), IrqLine(m_pic.get(), 12));
+    m_port92 = std::make_unique<Port92>();
+    m_com1 = std::make_unique<Uart16550>(config.serial ? *config.serial : m_null_sink, 0x3F8,
+                                         IrqLine(m_pic.get(), 4), &m_sched);
+    m_com2 = std::make_unique<Uart16550>(m_null_sink, 0x2F8, IrqLine(m_pic.get(), 3), &m_sched);
     m_debugcon = std::make_unique<DebugCon>(config.debugcon ? *config.debugcon : m_null_sink);
+
+    auto reset_cb = [this] {
+        m_reset_requested = true;
+        if (m_cpu) {
+            m_cpu->request_stop();
+        }
+    };
+    m_kbc->set_reset_callback(reset_cb);
+    m_port92->set_reset_callback(reset_cb);
+    m_kbc->set_a20_callback([this](bool) { update_a20(); });
+    m_port92->set_a20_callback([this](bool) { update_a20(); });
+
     std::string err;
-    if (!m_io.map(0x3F8, 8, m_com1.get(), "com1", kIo8, &err) ||
-        !m_io.map(0xE9, 1, m_debugcon.get(), "debugcon", kIo8, &err) ||
-        !m_io.map(0xF4, 1, &m_debug_exit, "isa-debug-exit", kIo8 | kIo16 | kIo32, &err)) {
+    const bool ok =
+        m_io.map(0x20, 2, m_pic.get(), "pic-master", kIo8, &err) &&
+        m_io.map(0xA0, 2, m_pic.get(), "pic-slave", kIo8, &err) &&
+        m_io.map(0x4D0, 2, m_pic.get(), "elcr", kIo8, &err) &&
+        m_io.map(0x40, 4, m_pit.get(), "pit", kIo8, &err) &&
+        m_io.map(0x61, 1, m_pit.get(), "port-b", kIo8, &err) &&
+        m_io.map(0x70, 2, m_rtc.get(), "rtc", kIo8, &err) &&
+        m_io.map(0x60, 1, m_kbc.get(), "i8042-data", kIo8, &err) &&
+        m_io.map(0x64, 1, m_kbc.get(), "i8042-cmd", kIo8, &err) &&
+        m_io.map(0x92, 1, m_port92.get(), "port92", kIo8, &err) &&
+        m_io.map(0x3F8, 8, m_com1.get(), "com1", kIo8, &err) &&
+        m_io.map(0x2F8, 8, m_com2.get(), "com2", kIo8, &err) &&
+        m_io.map(0xE9, 1, m_debugcon.get(), "debugcon", kIo8, &err) &&
+        m_io.map(0xF4, 1, &m_debug_exit, "isa-debug-exit", kIo8 | kIo16 | kIo32, &err);
+    if (!ok) {
         return err;
     }
+
     m_cpu = std::make_unique<cpu::Cpu>(m_phys, *this);
     m_engine = std::make_unique<cpu::interp::Interpreter>();
     m_cpu->set_engine(m_engine.get());
+    build_e820();
+    fill_cmos();
+    if (!config.kernel_path.empty()) {
+        return boot_kernel();
+    }
     return {};
 }
 
-u64 PcBoard::tsc() { return m_cpu ? m_cpu->icount : 0; }
+std::string PcBoard::boot_kernel() {
+    BootFiles files;
+    std::string err;
+    if (!read_file(m_config.kernel_path, files.kernel, err, "kernel")) {
+        return err;
+    }
+    if (!m_config.initrd_path.empty() &&
+        !read_file(m_config.initrd_path, files.initrd, err, "initrd")) {
+        return err;
+    }
+    files.cmdline = m_config.cmdline;
+    EntryState e;
+    switch (detect_kernel_format(files.kernel)) {
+    case KernelFormat::BzImage:
+        err = load_linux(m_phys, m_ram_below_4g, files, m_e820, e);
+        break;
+    case KernelFormat::Multiboot:
+        err = load_multiboot(m_phys, m_ram_below_4g, files, m_e820, e);
+        break;
+    case KernelFormat::Unknown:
+        return "'" + m_config.kernel_path + "' is neither a Linux bzImage nor a Multiboot kernel";
+    }
+    if (!err.empty()) {
+        return "cannot load '" + m_config.kernel_path + "': " + err;
+    }
+    cpu::CpuState& s = m_cpu->s;
+    s.cr0 = cpu::kCr0PE | cpu::kCr0ET;
+    s.gdtr = cpu::TableReg{e.gdt_base, e.gdt_limit};
+    s.idtr = cpu::TableReg{0, 0x3FF};
+    s.seg[cpu::kCs] = cpu::Segment{e.cs, 0xC09B, 0xFFFFFFFF, 0};
+    for (u8 i : {cpu::kDs, cpu::kEs, cpu::kSs, cpu::kFs, cpu::kGs}) {
+        s.seg[i] = cpu::Segment{e.ds, 0xC093, 0xFFFFFFFF, 0};
+    }
+    s.cpl = 0;
+    s.eflags = cpu::kFixed1;
+    for (u64& r : s.gpr) {
+        r = 0;
+    }
+    s.gpr[cpu::kRax] = e.eax;
+    s.gpr[cpu::kRbx] = e.ebx;
+    s.gpr[cpu::kRsi] = e.esi;
+    s.gpr[cpu::kRsp] = e.esp;
+    s.rip = e.eip;
+    m_cpu->tlb_flush_all();
+    return {};
+}
+
+void PcBoard::update_a20() { m_phys.set_a20(m_kbc->a20() || m_port92->a20()); }
+
+void PcBoard::sync_clock() {
+    if (!m_cpu) {
+        return;
+    }
+    const u64 t = m_chunk_ns + (m_cpu->icount - m_chunk_icount) * m_config.ns_per_insn;
+    if (t > m_sched.now()) {
+        m_sched.advance_to(t);
+        m_sched.run_due();
+    }
+}
+
+u32 PcBoard::port_in(u16 port, unsigned size) {
+    sync_clock();
+    return m_io.read(port, size);
+}
+
+void PcBoard::port_out(u16 port, unsigned size, u32 value) {
+    sync_clock();
+    m_io.write(port, size, value);
+    // isa-debug-exit ends the run at once, as in QEMU: no further guest instruction runs.
+    if (m_debug_exit.requested() && m_cpu) {
+        m_cpu->request_stop();
+    }
+}
+
+u8 PcBoard::acknowledge_interrupt() { return m_pic->acknowledge(); }
+
+void PcBoard::intr_changed(bool asserted) {
+    if (m_cpu) {
+        m_cpu->intr_line = asserted;
+    }
+}
+
+u64 PcBoard::tsc() {
+    // 1 GHz: one tick per virtual nanosecond, counted to the current instruction.
+    const u64 t = m_chunk_ns + (m_cpu->icount - m_chunk_icount) * m_config.ns_per_insn;
+    return std::max(t, m_sched.now());
+}
 
 void PcBoard::shutdown(cpu::ShutdownKind kind) {
     m_shutdown = true;
     m_shutdown_kind = kind;
 }
 
-RunResult PcBoard::run() {
+RunResult PcBoard::run(HostEvents* host) {
     for (;;) {
-        const cpu::RunExit ex = m_cpu->run(100000);
+        if (host && !host->pump(*this)) {
+            return RunResult{0, {}};
+        }
+        if (m_quit) {
+            return RunResult{0, {}};
+        }
+        u64 budget = kMaxChunk;
+        const u64 now = m_sched.now();
+        const u64 deadline = m_sched.next_deadline();
+        if (deadline != Scheduler::kNever) {
+            const u64 gap = deadline > now ? deadline - now : 0;
+            budget = std::clamp<u64>((gap + m_config.ns_per_insn - 1) / m_config.ns_per_insn, 1,
+                                     kMaxChunk);
+        }
+        m_chunk_ns = now;
+        m_chunk_icount = m_cpu->icount;
+        const cpu::RunExit ex = m_cpu->run(budget);
+        sync_clock();
+        m_sched.run_due();
+
         if (m_debug_exit.requested()) {
             return RunResult{m_debug_exit.status(), {}};
         }
-        if (ex == cpu::RunExit::Shutdown || m_shutdown) {
+        if (ex == cpu::RunExit::Shutdown || m_shutdown || m_reset_requested) {
+            const bool triple = m_shutdown && m_shutdown_kind == cpu::ShutdownKind::TripleFault;
             m_shutdown = false;
+            m_reset_requested = false;
             if (m_config.no_reboot) {
-                return RunResult{0, m_shutdown_kind == cpu::ShutdownKind::TripleFault
-                                        ? "guest triple fault: machine shut down (-no-reboot)"
-                                        : "guest requested reset: exiting (-no-reboot)"};
+                return RunResult{0, triple ? "guest triple fault: machine shut down (-no-reboot)"
+                                           : "guest requested a reset: exiting (-no-reboot)"};
             }
             m_cpu->reset();
+            m_pic->reset(ResetKind::Warm);
+            m_pit->reset(ResetKind::Warm);
+            m_rtc->reset(ResetKind::Warm);
+            m_kbc->reset(ResetKind::Warm);
+            m_port92->reset(ResetKind::Warm);
+            update_a20();
+            if (!m_config.kernel_path.empty()) {
+                if (std::string e = boot_kernel(); !e.empty()) {
+                    return RunResult{1, e};
+                }
+            }
             continue;
         }
-        if (ex == cpu::RunExit::Stopped) {
-            return RunResult{0, {}};
-        }
         if (ex == cpu::RunExit::Halted) {
-            // No device of this board can raise an interrupt yet, so a halt is final.
-            return RunResult{0, "guest halted"};
+            const bool can_wake = (m_cpu->s.eflags & cpu::kIF) || m_cpu->nmi_line;
+            if (!can_wake) {
+                return RunResult{0, "guest halted with interrupts disabled"};
+            }
+            if (m_cpu->intr_line) {
+                continue; // an interrupt is already waiting
+            }
+            const u64 next = m_sched.next_deadline();
+            if (next == Scheduler::kNever) {
+                if (!host) {
+                    return RunResult{0, "guest halted with nothing left to wake it"};
+                }
+                host->wait(100'000'000);
+                continue;
+            }
+            const u64 gap = next > m_sched.now() ? next - m_sched.now() : 0;
+            // Idle time passes in real time when a user is watching; tests skip it.
+            const u64 slept = host ? host->wait(gap) : gap;
+            m_sched.advance(std::min(slept, gap));
+            m_sched.run_due();
         }
     }
 }

@@ -22,16 +22,8 @@ namespace {
 
 struct V {
     u8 b[16] = {};
-    u64 lo() const {
-        u64 v;
-        std::memcpy(&v, b, 8);
-        return v;
-    }
-    u64 hi() const {
-        u64 v;
-        std::memcpy(&v, b + 8, 8);
-        return v;
-    }
+    u64 lo() const { u64 v; std::memcpy(&v, b, 8); return v; }
+    u64 hi() const { u64 v; std::memcpy(&v, b + 8, 8); return v; }
     bool operator==(const V& o) const { return std::memcmp(b, o.b, 16) == 0; }
 };
 
@@ -49,9 +41,7 @@ using Oracle = u32 (*)(V& d, const V& s, u32 csr);
     u32 NAME(V& d, const V& s, u32) {                                                              \
         asm volatile("movq %[d], %%mm0\n\tmovq %[s], %%mm1\n\t" INSN " %%mm1, %%mm0\n\t"           \
                      "movq %%mm0, %[d]\n\temms"                                                    \
-                     : [d] "+m"(d.b)                                                               \
-                     : [s] "m"(s.b)                                                                \
-                     : "mm0", "mm1");                                                              \
+                     : [d] "+m"(d.b) : [s] "m"(s.b) : "mm0", "mm1");                               \
         return 0;                                                                                  \
     }
 #define OR_XMM(NAME, INSN)                                                                         \
@@ -61,17 +51,14 @@ using Oracle = u32 (*)(V& d, const V& s, u32 csr);
                      "movdqu %[s], %%xmm1\n\t" INSN " %%xmm1, %%xmm0\n\tmovdqu %%xmm0, %[d]\n\t"   \
                      "stmxcsr %[out]\n\tldmxcsr %[sv]"                                             \
                      : [d] "+m"(d.b), [sv] "+m"(saved), [out] "=m"(out)                            \
-                     : [s] "m"(s.b), [csr] "m"(csr)                                                \
-                     : "xmm0", "xmm1");                                                            \
+                     : [s] "m"(s.b), [csr] "m"(csr) : "xmm0", "xmm1");                             \
         return out & 0x3F;                                                                         \
     }
 #define OR_MMX_I(NAME, INSN)                                                                       \
     template <int I> u32 NAME(V& d, const V& s, u32) {                                             \
         asm volatile("movq %[d], %%mm0\n\tmovq %[s], %%mm1\n\t" INSN " %[i], %%mm1, %%mm0\n\t"     \
                      "movq %%mm0, %[d]\n\temms"                                                    \
-                     : [d] "+m"(d.b)                                                               \
-                     : [s] "m"(s.b), [i] "i"(I)                                                    \
-                     : "mm0", "mm1");                                                              \
+                     : [d] "+m"(d.b) : [s] "m"(s.b), [i] "i"(I) : "mm0", "mm1");                   \
         return 0;                                                                                  \
     }
 #define OR_XMM_I(NAME, INSN)                                                                       \
@@ -81,158 +68,83 @@ using Oracle = u32 (*)(V& d, const V& s, u32 csr);
                      "movdqu %[s], %%xmm1\n\t" INSN " %[i], %%xmm1, %%xmm0\n\t"                    \
                      "movdqu %%xmm0, %[d]\n\tstmxcsr %[out]\n\tldmxcsr %[sv]"                      \
                      : [d] "+m"(d.b), [sv] "+m"(saved), [out] "=m"(out)                            \
-                     : [s] "m"(s.b), [csr] "m"(csr), [i] "i"(I)                                    \
-                     : "xmm0", "xmm1");                                                            \
+                     : [s] "m"(s.b), [csr] "m"(csr), [i] "i"(I) : "xmm0", "xmm1");                 \
         return out & 0x3F;                                                                         \
     }
 // Shift-by-immediate: the instruction has one register operand.
 #define OR_MMX_SI(NAME, INSN)                                                                      \
     template <int I> u32 NAME(V& d, const V&, u32) {                                               \
         asm volatile("movq %[d], %%mm0\n\t" INSN " %[i], %%mm0\n\tmovq %%mm0, %[d]\n\temms"        \
-                     : [d] "+m"(d.b)                                                               \
-                     : [i] "i"(I)                                                                  \
-                     : "mm0");                                                                     \
+                     : [d] "+m"(d.b) : [i] "i"(I) : "mm0");                                        \
         return 0;                                                                                  \
     }
 #define OR_XMM_SI(NAME, INSN)                                                                      \
     template <int I> u32 NAME(V& d, const V&, u32) {                                               \
         asm volatile("movdqu %[d], %%xmm0\n\t" INSN " %[i], %%xmm0\n\tmovdqu %%xmm0, %[d]"         \
-                     : [d] "+m"(d.b)                                                               \
-                     : [i] "i"(I)                                                                  \
-                     : "xmm0");                                                                    \
+                     : [d] "+m"(d.b) : [i] "i"(I) : "xmm0");                                       \
         return 0;                                                                                  \
     }
 
-#define INT_BOTH(N) OR_MMX(m_##N, #N) OR_XMM(x_##N, #N)
-INT_BOTH(paddb)
-INT_BOTH(paddw) INT_BOTH(paddd) INT_BOTH(paddq) INT_BOTH(psubb) INT_BOTH(psubw) INT_BOTH(
-    psubd) INT_BOTH(psubq) INT_BOTH(paddsb) INT_BOTH(paddsw) INT_BOTH(psubsb) INT_BOTH(psubsw)
-    INT_BOTH(paddusb) INT_BOTH(paddusw) INT_BOTH(psubusb) INT_BOTH(psubusw) INT_BOTH(
-        pmullw) INT_BOTH(pmulhw) INT_BOTH(pmulhuw) INT_BOTH(pmuludq) INT_BOTH(pmaddwd)
-        INT_BOTH(psadbw) INT_BOTH(pavgb) INT_BOTH(pavgw) INT_BOTH(pminub) INT_BOTH(pmaxub) INT_BOTH(
-            pminsw) INT_BOTH(pmaxsw) INT_BOTH(pand) INT_BOTH(pandn) INT_BOTH(por) INT_BOTH(pxor)
-            INT_BOTH(pcmpeqb) INT_BOTH(pcmpeqw) INT_BOTH(pcmpeqd) INT_BOTH(pcmpgtb) INT_BOTH(
-                pcmpgtw) INT_BOTH(pcmpgtd) INT_BOTH(packsswb) INT_BOTH(packssdw) INT_BOTH(packuswb)
-                INT_BOTH(punpcklbw) INT_BOTH(punpcklwd) INT_BOTH(punpckldq) INT_BOTH(punpckhbw)
-                    INT_BOTH(punpckhwd) INT_BOTH(punpckhdq) INT_BOTH(psllw) INT_BOTH(pslld)
-                        INT_BOTH(psllq) INT_BOTH(psrlw) INT_BOTH(psrld) INT_BOTH(psrlq) INT_BOTH(
-                            psraw) INT_BOTH(psrad) OR_XMM(x_punpcklqdq,
-                                                          "punpcklqdq") OR_XMM(x_punpckhqdq,
-                                                                               "punpckhqdq")
+#define INT_BOTH(N)                                                                                \
+    OR_MMX(m_##N, #N) OR_XMM(x_##N, #N)
+INT_BOTH(paddb) INT_BOTH(paddw) INT_BOTH(paddd) INT_BOTH(paddq)
+INT_BOTH(psubb) INT_BOTH(psubw) INT_BOTH(psubd) INT_BOTH(psubq)
+INT_BOTH(paddsb) INT_BOTH(paddsw) INT_BOTH(psubsb) INT_BOTH(psubsw)
+INT_BOTH(paddusb) INT_BOTH(paddusw) INT_BOTH(psubusb) INT_BOTH(psubusw)
+INT_BOTH(pmullw) INT_BOTH(pmulhw) INT_BOTH(pmulhuw) INT_BOTH(pmuludq) INT_BOTH(pmaddwd)
+INT_BOTH(psadbw) INT_BOTH(pavgb) INT_BOTH(pavgw)
+INT_BOTH(pminub) INT_BOTH(pmaxub) INT_BOTH(pminsw) INT_BOTH(pmaxsw)
+INT_BOTH(pand) INT_BOTH(pandn) INT_BOTH(por) INT_BOTH(pxor)
+INT_BOTH(pcmpeqb) INT_BOTH(pcmpeqw) INT_BOTH(pcmpeqd)
+INT_BOTH(pcmpgtb) INT_BOTH(pcmpgtw) INT_BOTH(pcmpgtd)
+INT_BOTH(packsswb) INT_BOTH(packssdw) INT_BOTH(packuswb)
+INT_BOTH(punpcklbw) INT_BOTH(punpcklwd) INT_BOTH(punpckldq)
+INT_BOTH(punpckhbw) INT_BOTH(punpckhwd) INT_BOTH(punpckhdq)
+INT_BOTH(psllw) INT_BOTH(pslld) INT_BOTH(psllq) INT_BOTH(psrlw) INT_BOTH(psrld) INT_BOTH(psrlq)
+INT_BOTH(psraw) INT_BOTH(psrad)
+OR_XMM(x_punpcklqdq, "punpcklqdq") OR_XMM(x_punpckhqdq, "punpckhqdq")
 #undef INT_BOTH
 
 #define FP_ALL(N)                                                                                  \
-    OR_XMM(x_##N##ps, #N "ps")                                                                     \
-    OR_XMM(x_##N##ss, #N "ss") OR_XMM(x_##N##pd, #N "pd") OR_XMM(x_##N##sd, #N "sd")
-                            FP_ALL(add) FP_ALL(sub) FP_ALL(mul) FP_ALL(div) FP_ALL(min) FP_ALL(
-                                max) FP_ALL(sqrt)
+    OR_XMM(x_##N##ps, #N "ps") OR_XMM(x_##N##ss, #N "ss") OR_XMM(x_##N##pd, #N "pd")               \
+        OR_XMM(x_##N##sd, #N "sd")
+FP_ALL(add) FP_ALL(sub) FP_ALL(mul) FP_ALL(div) FP_ALL(min) FP_ALL(max) FP_ALL(sqrt)
 #undef FP_ALL
-                                OR_XMM(x_rcpps, "rcpps") OR_XMM(x_rcpss, "rcpss") OR_XMM(
-                                    x_rsqrtps,
-                                    "rsqrtps") OR_XMM(x_rsqrtss,
-                                                      "rsqrtss") OR_XMM(x_andps,
-                                                                        "andps") OR_XMM(x_andnps,
-                                                                                        "andnps")
-                                    OR_XMM(x_orps, "orps") OR_XMM(x_xorps, "xorps") OR_XMM(
-                                        x_andpd,
-                                        "andpd") OR_XMM(x_andnpd,
-                                                        "andnpd") OR_XMM(x_orpd,
-                                                                         "orpd") OR_XMM(x_xorpd,
-                                                                                        "xorpd")
-                                        OR_XMM(x_unpcklps, "unpcklps") OR_XMM(
-                                            x_unpckhps,
-                                            "unpckhps") OR_XMM(x_unpcklpd,
-                                                               "unpcklpd") OR_XMM(x_unpckhpd,
-                                                                                  "unpckhpd")
-                                            OR_XMM(x_cvtps2pd, "cvtps2pd") OR_XMM(
-                                                x_cvtss2sd,
-                                                "cvtss2sd") OR_XMM(x_cvtpd2ps,
-                                                                   "cvtpd2ps") OR_XMM(x_cvtsd2ss,
-                                                                                      "cvtsd2ss")
-                                                OR_XMM(x_cvtdq2ps, "cvtdq2ps") OR_XMM(x_cvtps2dq, "cvtps2dq") OR_XMM(
-                                                    x_cvttps2dq, "cvttps2dq") OR_XMM(x_cvtdq2pd,
-                                                                                     "cvtdq2pd") OR_XMM(x_cvtpd2dq, "cvtpd2dq")
-                                                    OR_XMM(x_cvttpd2dq, "cvttpd2dq") OR_XMM(x_movaps, "movaps") OR_XMM(
-                                                        x_movups,
-                                                        "movups") OR_XMM(x_movdqa,
-                                                                         "movdqa") OR_XMM(x_movdqu, "movdqu")
-                                                        OR_XMM(x_movss, "movss") OR_XMM(x_movsd, "m"
-                                                                                                 "o"
-                                                                                                 "v"
-                                                                                                 "s"
-                                                                                                 "d") OR_XMM(x_movq, "movq") OR_XMM(
-                                                            x_movhlps,
-                                                            "movhlps") OR_XMM(x_movlhps,
-                                                                              "movlhps") OR_MMX(m_movq, "movq")
+OR_XMM(x_rcpps, "rcpps") OR_XMM(x_rcpss, "rcpss") OR_XMM(x_rsqrtps, "rsqrtps")
+OR_XMM(x_rsqrtss, "rsqrtss")
+OR_XMM(x_andps, "andps") OR_XMM(x_andnps, "andnps") OR_XMM(x_orps, "orps") OR_XMM(x_xorps, "xorps")
+OR_XMM(x_andpd, "andpd") OR_XMM(x_andnpd, "andnpd") OR_XMM(x_orpd, "orpd") OR_XMM(x_xorpd, "xorpd")
+OR_XMM(x_unpcklps, "unpcklps") OR_XMM(x_unpckhps, "unpckhps")
+OR_XMM(x_unpcklpd, "unpcklpd") OR_XMM(x_unpckhpd, "unpckhpd")
+OR_XMM(x_cvtps2pd, "cvtps2pd") OR_XMM(x_cvtss2sd, "cvtss2sd") OR_XMM(x_cvtpd2ps, "cvtpd2ps")
+OR_XMM(x_cvtsd2ss, "cvtsd2ss") OR_XMM(x_cvtdq2ps, "cvtdq2ps") OR_XMM(x_cvtps2dq, "cvtps2dq")
+OR_XMM(x_cvttps2dq, "cvttps2dq") OR_XMM(x_cvtdq2pd, "cvtdq2pd") OR_XMM(x_cvtpd2dq, "cvtpd2dq")
+OR_XMM(x_cvttpd2dq, "cvttpd2dq")
+OR_XMM(x_movaps, "movaps") OR_XMM(x_movups, "movups") OR_XMM(x_movdqa, "movdqa")
+OR_XMM(x_movdqu, "movdqu") OR_XMM(x_movss, "movss") OR_XMM(x_movsd, "movsd")
+OR_XMM(x_movq, "movq") OR_XMM(x_movhlps, "movhlps") OR_XMM(x_movlhps, "movlhps")
+OR_MMX(m_movq, "movq")
 
-                                                            OR_XMM_I(x_cmpps, "cmpps") OR_XMM_I(
-                                                                x_cmpss,
-                                                                "cmpss") OR_XMM_I(x_cmppd, "cmppd")
-                                                                OR_XMM_I(x_cmpsd, "cmpsd") OR_XMM_I(
-                                                                    x_shufps,
-                                                                    "shufps") OR_XMM_I(x_shufpd, "s"
-                                                                                                 "h"
-                                                                                                 "u"
-                                                                                                 "f"
-                                                                                                 "p"
-                                                                                                 "d")
-                                                                    OR_XMM_I(x_pshufd, "pshufd") OR_XMM_I(
-                                                                        x_pshuflw,
-                                                                        "pshuflw") OR_XMM_I(x_pshufhw, "pshufhw")
-                                                                        OR_MMX_I(m_pshufw, "pshufw") OR_MMX_SI(
-                                                                            mi_psllw,
-                                                                            "psllw") OR_MMX_SI(mi_pslld, "pslld")
-                                                                            OR_MMX_SI(mi_psllq, "ps"
-                                                                                                "ll"
-                                                                                                "q") OR_MMX_SI(
-                                                                                mi_psrlw,
-                                                                                "psrlw") OR_MMX_SI(mi_psrld,
-                                                                                                   "psrld")
-                                                                                OR_MMX_SI(mi_psrlq, "psrlq") OR_MMX_SI(
-                                                                                    mi_psraw,
-                                                                                    "psraw") OR_MMX_SI(mi_psrad,
-                                                                                                       "psrad")
-                                                                                    OR_XMM_SI(xi_psllw, "psllw") OR_XMM_SI(
-                                                                                        xi_pslld,
-                                                                                        "pslld") OR_XMM_SI(xi_psllq,
-                                                                                                           "psllq")
-                                                                                        OR_XMM_SI(xi_psrlw,
-                                                                                                  "psrlw")
-                                                                                            OR_XMM_SI(
-                                                                                                xi_psrld,
-                                                                                                "ps"
-                                                                                                "rl"
-                                                                                                "d") OR_XMM_SI(xi_psrlq,
-                                                                                                               "psrlq")
-                                                                                                OR_XMM_SI(
-                                                                                                    xi_psraw,
-                                                                                                    "psraw")
-                                                                                                    OR_XMM_SI(
-                                                                                                        xi_psrad,
-                                                                                                        "psrad")
-                                                                                                        OR_XMM_SI(
-                                                                                                            xi_pslldq,
-                                                                                                            "pslldq")
-                                                                                                            OR_XMM_SI(
-                                                                                                                xi_psrldq,
-                                                                                                                "psrldq")
+OR_XMM_I(x_cmpps, "cmpps") OR_XMM_I(x_cmpss, "cmpss") OR_XMM_I(x_cmppd, "cmppd")
+OR_XMM_I(x_cmpsd, "cmpsd") OR_XMM_I(x_shufps, "shufps") OR_XMM_I(x_shufpd, "shufpd")
+OR_XMM_I(x_pshufd, "pshufd") OR_XMM_I(x_pshuflw, "pshuflw") OR_XMM_I(x_pshufhw, "pshufhw")
+OR_MMX_I(m_pshufw, "pshufw")
+OR_MMX_SI(mi_psllw, "psllw") OR_MMX_SI(mi_pslld, "pslld") OR_MMX_SI(mi_psllq, "psllq")
+OR_MMX_SI(mi_psrlw, "psrlw") OR_MMX_SI(mi_psrld, "psrld") OR_MMX_SI(mi_psrlq, "psrlq")
+OR_MMX_SI(mi_psraw, "psraw") OR_MMX_SI(mi_psrad, "psrad")
+OR_XMM_SI(xi_psllw, "psllw") OR_XMM_SI(xi_pslld, "pslld") OR_XMM_SI(xi_psllq, "psllq")
+OR_XMM_SI(xi_psrlw, "psrlw") OR_XMM_SI(xi_psrld, "psrld") OR_XMM_SI(xi_psrlq, "psrlq")
+OR_XMM_SI(xi_psraw, "psraw") OR_XMM_SI(xi_psrad, "psrad") OR_XMM_SI(xi_pslldq, "pslldq")
+OR_XMM_SI(xi_psrldq, "psrldq")
 
-    // ---- input generation ----
-    enum class Gen {
-        Int,
-        F32,
-        F64,
-        Count,
-        I32
-    };
+// ---- input generation ----
+enum class Gen { Int, F32, F64, Count, I32 };
 
 std::mt19937_64& rng() {
     static std::mt19937_64 r(0x5EED51D);
     return r;
 }
-u64 rnd() {
-    return rng()();
-}
+u64 rnd() { return rng()(); }
 
 u32 gen_f32() {
     static const u32 special[] = {
@@ -241,10 +153,8 @@ u32 gen_f32() {
         0xFF7FFFFF, 0x00800000, 0x4F000000, 0xCF000000, 0x4EFFFFFF, 0xCF000001, 0x3F000000,
         0x3FC00000, 0x40200000, 0xC0200000, 0x0DA24260, 0x1E3CE508};
     switch (rnd() % 4) {
-    case 0:
-        return static_cast<u32>(rnd());
-    case 1:
-        return special[rnd() % (sizeof special / sizeof special[0])];
+    case 0: return static_cast<u32>(rnd());
+    case 1: return special[rnd() % (sizeof special / sizeof special[0])];
     default: {
         // Moderate magnitudes, including values near the int32 conversion limits.
         const float scale = std::ldexp(1.0f, static_cast<int>(rnd() % 70) - 35);
@@ -257,37 +167,19 @@ u32 gen_f32() {
 }
 
 u64 gen_f64() {
-    static const u64 special[] = {0,
-                                  0x8000000000000000ull,
-                                  0x3FF0000000000000ull,
-                                  0xBFF0000000000000ull,
-                                  0x7FF0000000000000ull,
-                                  0xFFF0000000000000ull,
-                                  0x7FF8000000000000ull,
-                                  0xFFF8000000000000ull,
-                                  0x7FF4000000000000ull,
-                                  0x0000000000000001ull,
-                                  0x800FFFFFFFFFFFFFull,
-                                  0x7FEFFFFFFFFFFFFFull,
-                                  0x0010000000000000ull,
-                                  0x41E0000000000000ull,
-                                  0xC1E0000000000000ull,
-                                  0x41DFFFFFFFC00000ull,
-                                  0xC1E0000000200000ull,
-                                  0x41DFFFFFFFE00000ull,
-                                  0x3FE0000000000000ull,
-                                  0x3FF8000000000000ull,
-                                  0x4004000000000000ull,
-                                  0xC004000000000000ull,
-                                  0x36A0000000000000ull,
-                                  0x47EFFFFFE0000000ull,
-                                  0x47EFFFFFF0000000ull,
-                                  0x380FFFFFFFFFFFFFull};
+    static const u64 special[] = {
+        0, 0x8000000000000000ull, 0x3FF0000000000000ull, 0xBFF0000000000000ull,
+        0x7FF0000000000000ull, 0xFFF0000000000000ull, 0x7FF8000000000000ull,
+        0xFFF8000000000000ull, 0x7FF4000000000000ull, 0x0000000000000001ull,
+        0x800FFFFFFFFFFFFFull, 0x7FEFFFFFFFFFFFFFull, 0x0010000000000000ull,
+        0x41E0000000000000ull, 0xC1E0000000000000ull, 0x41DFFFFFFFC00000ull,
+        0xC1E0000000200000ull, 0x41DFFFFFFFE00000ull, 0x3FE0000000000000ull,
+        0x3FF8000000000000ull, 0x4004000000000000ull, 0xC004000000000000ull,
+        0x36A0000000000000ull, 0x47EFFFFFE0000000ull, 0x47EFFFFFF0000000ull,
+        0x380FFFFFFFFFFFFFull};
     switch (rnd() % 4) {
-    case 0:
-        return rnd();
-    case 1:
-        return special[rnd() % (sizeof special / sizeof special[0])];
+    case 0: return rnd();
+    case 1: return special[rnd() % (sizeof special / sizeof special[0])];
     default: {
         const double scale = std::ldexp(1.0, static_cast<int>(rnd() % 90) - 45);
         const double f = (static_cast<double>(rnd() % 2000000001) / 1e6 - 1000.0) * scale;
@@ -329,24 +221,8 @@ V gen(Gen g) {
         }
         break;
     case Gen::Count: {
-        static const u64 counts[] = {0,
-                                     1,
-                                     3,
-                                     7,
-                                     8,
-                                     15,
-                                     16,
-                                     17,
-                                     31,
-                                     32,
-                                     33,
-                                     63,
-                                     64,
-                                     65,
-                                     255,
-                                     256,
-                                     0x100000001ull,
-                                     0x8000000000000000ull};
+        static const u64 counts[] = {0, 1, 3, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 255, 256,
+                                     0x100000001ull, 0x8000000000000000ull};
         const u64 c = rnd() % 2 ? counts[rnd() % 18] : rnd() % 80;
         std::memcpy(v.b, &c, 8);
         const u64 h = rnd();
@@ -395,8 +271,8 @@ struct Machine {
         REQUIRE(e == cpu::DecodeError::None);
         REQUIRE(insn.length == bytes.size());
         h.cpu->next_rip = kCode + insn.length;
-        const cpu::Status st =
-            cpu::interp::handler_table().h[static_cast<usize>(insn.id)](*h.cpu, insn);
+        const auto handler = cpu::interp::handler_table().h[static_cast<usize>(insn.id)];
+        const cpu::Status st = handler(*h.cpu, insn);
         if (st == cpu::Status::Ok) {
             h.cpu->s.rip = h.cpu->next_rip;
         }
@@ -455,7 +331,7 @@ struct Form {
     unsigned memsize; ///< 0: no memory form
     Oracle oracle;
     int imm = -1;
-    u8 modrm = 0xCA;             ///< reg 1, rm 2 (shift-by-imm rows override with /n)
+    u8 modrm = 0xCA; ///< reg 1, rm 2 (shift-by-imm rows override with /n)
     Oracle mem_oracle = nullptr; ///< when the memory form differs (MOVSS/MOVSD/... loads)
 };
 
@@ -518,8 +394,8 @@ int run_form(const Form& f, int iters, bool report = true) {
                 UNSCOPED_INFO(f.name << (mem ? " mem" : " reg") << " imm=" << f.imm
                                      << " d=" << hex(d) << " s=" << hex(s) << " csr=" << std::hex
                                      << csr << " want " << hex(want) << " flags " << want_flags
-                                     << " got " << hex(got) << " csr " << got_csr << " status "
-                                     << static_cast<int>(st));
+                                     << " got " << hex(got) << " csr " << got_csr
+                                     << " status " << static_cast<int>(st));
                 CHECK(false);
             }
         }
@@ -544,65 +420,42 @@ TEST_CASE("packed integer MMX and SSE2 forms match the host", "[simd]") {
         {"punpcklbw", 0x60, m_punpcklbw, x_punpcklbw, Gen::Int, 4},
         {"punpcklwd", 0x61, m_punpcklwd, x_punpcklwd, Gen::Int, 4},
         {"punpckldq", 0x62, m_punpckldq, x_punpckldq, Gen::Int, 4},
-        {"packsswb", 0x63, m_packsswb, x_packsswb},
-        {"pcmpgtb", 0x64, m_pcmpgtb, x_pcmpgtb},
-        {"pcmpgtw", 0x65, m_pcmpgtw, x_pcmpgtw},
-        {"pcmpgtd", 0x66, m_pcmpgtd, x_pcmpgtd},
-        {"packuswb", 0x67, m_packuswb, x_packuswb},
-        {"punpckhbw", 0x68, m_punpckhbw, x_punpckhbw},
+        {"packsswb", 0x63, m_packsswb, x_packsswb}, {"pcmpgtb", 0x64, m_pcmpgtb, x_pcmpgtb},
+        {"pcmpgtw", 0x65, m_pcmpgtw, x_pcmpgtw}, {"pcmpgtd", 0x66, m_pcmpgtd, x_pcmpgtd},
+        {"packuswb", 0x67, m_packuswb, x_packuswb}, {"punpckhbw", 0x68, m_punpckhbw, x_punpckhbw},
         {"punpckhwd", 0x69, m_punpckhwd, x_punpckhwd},
         {"punpckhdq", 0x6A, m_punpckhdq, x_punpckhdq},
-        {"packssdw", 0x6B, m_packssdw, x_packssdw},
-        {"punpcklqdq", 0x6C, nullptr, x_punpcklqdq},
-        {"punpckhqdq", 0x6D, nullptr, x_punpckhqdq},
-        {"pcmpeqb", 0x74, m_pcmpeqb, x_pcmpeqb},
-        {"pcmpeqw", 0x75, m_pcmpeqw, x_pcmpeqw},
-        {"pcmpeqd", 0x76, m_pcmpeqd, x_pcmpeqd},
+        {"packssdw", 0x6B, m_packssdw, x_packssdw}, {"punpcklqdq", 0x6C, nullptr, x_punpcklqdq},
+        {"punpckhqdq", 0x6D, nullptr, x_punpckhqdq}, {"pcmpeqb", 0x74, m_pcmpeqb, x_pcmpeqb},
+        {"pcmpeqw", 0x75, m_pcmpeqw, x_pcmpeqw}, {"pcmpeqd", 0x76, m_pcmpeqd, x_pcmpeqd},
         {"psrlw", 0xD1, m_psrlw, x_psrlw, Gen::Count},
         {"psrld", 0xD2, m_psrld, x_psrld, Gen::Count},
-        {"psrlq", 0xD3, m_psrlq, x_psrlq, Gen::Count},
-        {"paddq", 0xD4, m_paddq, x_paddq},
-        {"pmullw", 0xD5, m_pmullw, x_pmullw},
-        {"psubusb", 0xD8, m_psubusb, x_psubusb},
-        {"psubusw", 0xD9, m_psubusw, x_psubusw},
-        {"pminub", 0xDA, m_pminub, x_pminub},
-        {"pand", 0xDB, m_pand, x_pand},
-        {"paddusb", 0xDC, m_paddusb, x_paddusb},
-        {"paddusw", 0xDD, m_paddusw, x_paddusw},
-        {"pmaxub", 0xDE, m_pmaxub, x_pmaxub},
-        {"pandn", 0xDF, m_pandn, x_pandn},
-        {"pavgb", 0xE0, m_pavgb, x_pavgb},
+        {"psrlq", 0xD3, m_psrlq, x_psrlq, Gen::Count}, {"paddq", 0xD4, m_paddq, x_paddq},
+        {"pmullw", 0xD5, m_pmullw, x_pmullw}, {"psubusb", 0xD8, m_psubusb, x_psubusb},
+        {"psubusw", 0xD9, m_psubusw, x_psubusw}, {"pminub", 0xDA, m_pminub, x_pminub},
+        {"pand", 0xDB, m_pand, x_pand}, {"paddusb", 0xDC, m_paddusb, x_paddusb},
+        {"paddusw", 0xDD, m_paddusw, x_paddusw}, {"pmaxub", 0xDE, m_pmaxub, x_pmaxub},
+        {"pandn", 0xDF, m_pandn, x_pandn}, {"pavgb", 0xE0, m_pavgb, x_pavgb},
         {"psraw", 0xE1, m_psraw, x_psraw, Gen::Count},
         {"psrad", 0xE2, m_psrad, x_psrad, Gen::Count},
-        {"pavgw", 0xE3, m_pavgw, x_pavgw},
-        {"pmulhuw", 0xE4, m_pmulhuw, x_pmulhuw},
-        {"pmulhw", 0xE5, m_pmulhw, x_pmulhw},
-        {"psubsb", 0xE8, m_psubsb, x_psubsb},
-        {"psubsw", 0xE9, m_psubsw, x_psubsw},
-        {"pminsw", 0xEA, m_pminsw, x_pminsw},
-        {"por", 0xEB, m_por, x_por},
-        {"paddsb", 0xEC, m_paddsb, x_paddsb},
-        {"paddsw", 0xED, m_paddsw, x_paddsw},
-        {"pmaxsw", 0xEE, m_pmaxsw, x_pmaxsw},
-        {"pxor", 0xEF, m_pxor, x_pxor},
-        {"psllw", 0xF1, m_psllw, x_psllw, Gen::Count},
+        {"pavgw", 0xE3, m_pavgw, x_pavgw}, {"pmulhuw", 0xE4, m_pmulhuw, x_pmulhuw},
+        {"pmulhw", 0xE5, m_pmulhw, x_pmulhw}, {"psubsb", 0xE8, m_psubsb, x_psubsb},
+        {"psubsw", 0xE9, m_psubsw, x_psubsw}, {"pminsw", 0xEA, m_pminsw, x_pminsw},
+        {"por", 0xEB, m_por, x_por}, {"paddsb", 0xEC, m_paddsb, x_paddsb},
+        {"paddsw", 0xED, m_paddsw, x_paddsw}, {"pmaxsw", 0xEE, m_pmaxsw, x_pmaxsw},
+        {"pxor", 0xEF, m_pxor, x_pxor}, {"psllw", 0xF1, m_psllw, x_psllw, Gen::Count},
         {"pslld", 0xF2, m_pslld, x_pslld, Gen::Count},
         {"psllq", 0xF3, m_psllq, x_psllq, Gen::Count},
-        {"pmuludq", 0xF4, m_pmuludq, x_pmuludq},
-        {"pmaddwd", 0xF5, m_pmaddwd, x_pmaddwd},
-        {"psadbw", 0xF6, m_psadbw, x_psadbw},
-        {"psubb", 0xF8, m_psubb, x_psubb},
-        {"psubw", 0xF9, m_psubw, x_psubw},
-        {"psubd", 0xFA, m_psubd, x_psubd},
-        {"psubq", 0xFB, m_psubq, x_psubq},
-        {"paddb", 0xFC, m_paddb, x_paddb},
-        {"paddw", 0xFD, m_paddw, x_paddw},
-        {"paddd", 0xFE, m_paddd, x_paddd},
+        {"pmuludq", 0xF4, m_pmuludq, x_pmuludq}, {"pmaddwd", 0xF5, m_pmaddwd, x_pmaddwd},
+        {"psadbw", 0xF6, m_psadbw, x_psadbw}, {"psubb", 0xF8, m_psubb, x_psubb},
+        {"psubw", 0xF9, m_psubw, x_psubw}, {"psubd", 0xFA, m_psubd, x_psubd},
+        {"psubq", 0xFB, m_psubq, x_psubq}, {"paddb", 0xFC, m_paddb, x_paddb},
+        {"paddw", 0xFD, m_paddw, x_paddw}, {"paddd", 0xFE, m_paddd, x_paddd},
     };
     for (const Op& op : ops) {
         if (op.mmx) {
-            CHECK(run_form(Form{op.name, 0, op.opc, true, op.gen, op.mmx_mem, op.mmx}, kIters) ==
-                  0);
+            const Form f{op.name, 0, op.opc, true, op.gen, op.mmx_mem, op.mmx};
+            CHECK(run_form(f, kIters) == 0);
         }
         CHECK(run_form(Form{op.name, 0x66, op.opc, false, op.gen, 16, op.xmm}, kIters) == 0);
     }
@@ -610,17 +463,10 @@ TEST_CASE("packed integer MMX and SSE2 forms match the host", "[simd]") {
 
 TEST_CASE("shuffles and shifts by immediate match the host", "[simd]") {
 #define IMMS(F, ...)                                                                               \
-    for (const auto& [imm, fn] : std::initializer_list<std::pair<int, Oracle>>{{0x00, F<0x00>},    \
-                                                                               {0x1B, F<0x1B>},    \
-                                                                               {0x4E, F<0x4E>},    \
-                                                                               {0xE4, F<0xE4>},    \
-                                                                               {0xFF, F<0xFF>},    \
-                                                                               {0x93, F<0x93>},    \
-                                                                               {0x39, F<0x39>},    \
-                                                                               {0xD8, F<0xD8>},    \
-                                                                               {0x01, F<0x01>},    \
-                                                                               {0x02, F<0x02>},    \
-                                                                               {0x03, F<0x03>}}) { \
+    for (const auto& [imm, fn] : std::initializer_list<std::pair<int, Oracle>>{                    \
+             {0x00, F<0x00>}, {0x1B, F<0x1B>}, {0x4E, F<0x4E>}, {0xE4, F<0xE4>}, {0xFF, F<0xFF>},  \
+             {0x93, F<0x93>}, {0x39, F<0x39>}, {0xD8, F<0xD8>}, {0x01, F<0x01>}, {0x02, F<0x02>},  \
+             {0x03, F<0x03>}}) {                                                                   \
         Form f{__VA_ARGS__};                                                                       \
         f.oracle = fn;                                                                             \
         f.imm = imm;                                                                               \
@@ -634,19 +480,9 @@ TEST_CASE("shuffles and shifts by immediate match the host", "[simd]") {
     IMMS(x_shufpd, "shufpd", 0x66, 0xC6, false, Gen::Int, 16, nullptr)
 #undef IMMS
 #define SHIFTS(F, ...)                                                                             \
-    for (const auto& [imm, fn] : std::initializer_list<std::pair<int, Oracle>>{{0, F<0>},          \
-                                                                               {1, F<1>},          \
-                                                                               {5, F<5>},          \
-                                                                               {7, F<7>},          \
-                                                                               {8, F<8>},          \
-                                                                               {15, F<15>},        \
-                                                                               {16, F<16>},        \
-                                                                               {17, F<17>},        \
-                                                                               {31, F<31>},        \
-                                                                               {32, F<32>},        \
-                                                                               {63, F<63>},        \
-                                                                               {64, F<64>},        \
-                                                                               {200, F<200>}}) {   \
+    for (const auto& [imm, fn] : std::initializer_list<std::pair<int, Oracle>>{                    \
+             {0, F<0>}, {1, F<1>}, {5, F<5>}, {7, F<7>}, {8, F<8>}, {15, F<15>}, {16, F<16>},      \
+             {17, F<17>}, {31, F<31>}, {32, F<32>}, {63, F<63>}, {64, F<64>}, {200, F<200>}}) {    \
         Form f{__VA_ARGS__};                                                                       \
         f.oracle = fn;                                                                             \
         f.imm = imm;                                                                               \
@@ -687,23 +523,17 @@ TEST_CASE("SSE/SSE2 floating point matches the host in every rounding mode", "[s
     const Op ops[] = {
 #define FP_FORMS(N, OPC)                                                                           \
     {#N "ps", 0, OPC, Gen::F32, 16, x_##N##ps}, {#N "ss", 0xF3, OPC, Gen::F32, 4, x_##N##ss},      \
-        {#N "pd", 0x66, OPC, Gen::F64, 16, x_##N##pd},                                             \
-        {#N "sd", 0xF2, OPC, Gen::F64, 8, x_##N##sd},
+        {#N "pd", 0x66, OPC, Gen::F64, 16, x_##N##pd}, {#N "sd", 0xF2, OPC, Gen::F64, 8, x_##N##sd},
         FP_FORMS(sqrt, 0x51) FP_FORMS(add, 0x58) FP_FORMS(mul, 0x59) FP_FORMS(sub, 0x5C)
-            FP_FORMS(min, 0x5D) FP_FORMS(div, 0x5E) FP_FORMS(max, 0x5F)
+        FP_FORMS(min, 0x5D) FP_FORMS(div, 0x5E) FP_FORMS(max, 0x5F)
 #undef FP_FORMS
-                {"rsqrtps", 0, 0x52, Gen::F32, 16, x_rsqrtps},
+        {"rsqrtps", 0, 0x52, Gen::F32, 16, x_rsqrtps},
         {"rsqrtss", 0xF3, 0x52, Gen::F32, 4, x_rsqrtss},
-        {"rcpps", 0, 0x53, Gen::F32, 16, x_rcpps},
-        {"rcpss", 0xF3, 0x53, Gen::F32, 4, x_rcpss},
-        {"andps", 0, 0x54, Gen::F32, 16, x_andps},
-        {"andpd", 0x66, 0x54, Gen::F64, 16, x_andpd},
-        {"andnps", 0, 0x55, Gen::F32, 16, x_andnps},
-        {"andnpd", 0x66, 0x55, Gen::F64, 16, x_andnpd},
-        {"orps", 0, 0x56, Gen::F32, 16, x_orps},
-        {"orpd", 0x66, 0x56, Gen::F64, 16, x_orpd},
-        {"xorps", 0, 0x57, Gen::F32, 16, x_xorps},
-        {"xorpd", 0x66, 0x57, Gen::F64, 16, x_xorpd},
+        {"rcpps", 0, 0x53, Gen::F32, 16, x_rcpps}, {"rcpss", 0xF3, 0x53, Gen::F32, 4, x_rcpss},
+        {"andps", 0, 0x54, Gen::F32, 16, x_andps}, {"andpd", 0x66, 0x54, Gen::F64, 16, x_andpd},
+        {"andnps", 0, 0x55, Gen::F32, 16, x_andnps}, {"andnpd", 0x66, 0x55, Gen::F64, 16, x_andnpd},
+        {"orps", 0, 0x56, Gen::F32, 16, x_orps}, {"orpd", 0x66, 0x56, Gen::F64, 16, x_orpd},
+        {"xorps", 0, 0x57, Gen::F32, 16, x_xorps}, {"xorpd", 0x66, 0x57, Gen::F64, 16, x_xorpd},
         {"unpcklps", 0, 0x14, Gen::F32, 16, x_unpcklps},
         {"unpcklpd", 0x66, 0x14, Gen::F64, 16, x_unpcklpd},
         {"unpckhps", 0, 0x15, Gen::F32, 16, x_unpckhps},
@@ -718,14 +548,12 @@ TEST_CASE("SSE/SSE2 floating point matches the host in every rounding mode", "[s
         {"cvttpd2dq", 0x66, 0xE6, Gen::F64, 16, x_cvttpd2dq},
         {"cvtdq2pd", 0xF3, 0xE6, Gen::I32, 8, x_cvtdq2pd},
         {"cvtpd2dq", 0xF2, 0xE6, Gen::F64, 16, x_cvtpd2dq},
-        {"movaps", 0, 0x28, Gen::Int, 16, x_movaps},
-        {"movups", 0, 0x10, Gen::Int, 16, x_movups},
+        {"movaps", 0, 0x28, Gen::Int, 16, x_movaps}, {"movups", 0, 0x10, Gen::Int, 16, x_movups},
         {"movdqa", 0x66, 0x6F, Gen::Int, 16, x_movdqa},
         {"movdqu", 0xF3, 0x6F, Gen::Int, 16, x_movdqu},
         {"movss", 0xF3, 0x10, Gen::Int, 4, x_movss, o_zero_extend},
         {"movsd", 0xF2, 0x10, Gen::Int, 8, x_movsd, o_zero_extend},
-        {"movq", 0xF3, 0x7E, Gen::Int, 8, x_movq},
-        {"movhlps", 0, 0x12, Gen::Int, 0, x_movhlps},
+        {"movq", 0xF3, 0x7E, Gen::Int, 8, x_movq}, {"movhlps", 0, 0x12, Gen::Int, 0, x_movhlps},
         {"movlhps", 0, 0x16, Gen::Int, 0, x_movlhps},
     };
     for (const Op& op : ops) {
@@ -739,14 +567,9 @@ TEST_CASE("SSE/SSE2 floating point matches the host in every rounding mode", "[s
 
 TEST_CASE("compares with every predicate match the host", "[simd]") {
 #define PREDS(F, ...)                                                                              \
-    for (const auto& [imm, fn] : std::initializer_list<std::pair<int, Oracle>>{{0, F<0>},          \
-                                                                               {1, F<1>},          \
-                                                                               {2, F<2>},          \
-                                                                               {3, F<3>},          \
-                                                                               {4, F<4>},          \
-                                                                               {5, F<5>},          \
-                                                                               {6, F<6>},          \
-                                                                               {7, F<7>}}) {       \
+    for (const auto& [imm, fn] : std::initializer_list<std::pair<int, Oracle>>{                    \
+             {0, F<0>}, {1, F<1>}, {2, F<2>}, {3, F<3>}, {4, F<4>}, {5, F<5>}, {6, F<6>},          \
+             {7, F<7>}}) {                                                                         \
         Form f{__VA_ARGS__};                                                                       \
         f.oracle = fn;                                                                             \
         f.imm = imm;                                                                               \
@@ -770,13 +593,12 @@ namespace {
                      "movdqu %[s], %%xmm1\n\t" INSN " %%xmm1, %%xmm0\n\t"                          \
                      "setz %[z]\n\tsetp %[p]\n\tsetc %[c]\n\tstmxcsr %[out]\n\tldmxcsr %[sv]"      \
                      : [sv] "+m"(saved), [out] "=m"(out), [z] "=q"(z), [p] "=q"(p), [c] "=q"(c)    \
-                     : [d] "m"(d.b), [s] "m"(s.b), [csr] "m"(csr)                                  \
-                     : "xmm0", "xmm1", "cc");                                                      \
+                     : [d] "m"(d.b), [s] "m"(s.b), [csr] "m"(csr) : "xmm0", "xmm1", "cc");         \
         fl = (z ? 0x40u : 0u) | (p ? 0x4u : 0u) | (c ? 0x1u : 0u);                                 \
         return out & 0x3F;                                                                         \
     }
-OR_COMI(o_comiss, "comiss")
-OR_COMI(o_ucomiss, "ucomiss") OR_COMI(o_comisd, "comisd") OR_COMI(o_ucomisd, "ucomisd")
+OR_COMI(o_comiss, "comiss") OR_COMI(o_ucomiss, "ucomiss")
+OR_COMI(o_comisd, "comisd") OR_COMI(o_ucomisd, "ucomisd")
 
 #define OR_TO_INT(NAME, INSN)                                                                      \
     u32 NAME(const V& s, u32 csr, u32& r) {                                                        \
@@ -784,12 +606,11 @@ OR_COMI(o_ucomiss, "ucomiss") OR_COMI(o_comisd, "comisd") OR_COMI(o_ucomisd, "uc
         asm volatile("stmxcsr %[sv]\n\tldmxcsr %[csr]\n\tmovdqu %[s], %%xmm1\n\t" INSN             \
                      " %%xmm1, %[r]\n\tstmxcsr %[out]\n\tldmxcsr %[sv]"                            \
                      : [sv] "+m"(saved), [out] "=m"(out), [r] "=r"(r)                              \
-                     : [s] "m"(s.b), [csr] "m"(csr)                                                \
-                     : "xmm1");                                                                    \
+                     : [s] "m"(s.b), [csr] "m"(csr) : "xmm1");                                     \
         return out & 0x3F;                                                                         \
     }
-    OR_TO_INT(o_cvtss2si, "cvtss2si") OR_TO_INT(o_cvttss2si, "cvttss2si")
-        OR_TO_INT(o_cvtsd2si, "cvtsd2si") OR_TO_INT(o_cvttsd2si, "cvttsd2si")
+OR_TO_INT(o_cvtss2si, "cvtss2si") OR_TO_INT(o_cvttss2si, "cvttss2si")
+OR_TO_INT(o_cvtsd2si, "cvtsd2si") OR_TO_INT(o_cvttsd2si, "cvttsd2si")
 
 #define OR_FROM_INT(NAME, INSN)                                                                    \
     u32 NAME(V& d, u32 g, u32 csr) {                                                               \
@@ -797,13 +618,12 @@ OR_COMI(o_ucomiss, "ucomiss") OR_COMI(o_comisd, "comisd") OR_COMI(o_ucomisd, "uc
         asm volatile("stmxcsr %[sv]\n\tldmxcsr %[csr]\n\tmovdqu %[d], %%xmm0\n\t" INSN             \
                      " %[g], %%xmm0\n\tmovdqu %%xmm0, %[d]\n\tstmxcsr %[out]\n\tldmxcsr %[sv]"     \
                      : [d] "+m"(d.b), [sv] "+m"(saved), [out] "=m"(out)                            \
-                     : [g] "r"(g), [csr] "m"(csr)                                                  \
-                     : "xmm0");                                                                    \
+                     : [g] "r"(g), [csr] "m"(csr) : "xmm0");                                       \
         return out & 0x3F;                                                                         \
     }
-            OR_FROM_INT(o_cvtsi2ss, "cvtsi2ssl") OR_FROM_INT(o_cvtsi2sd, "cvtsi2sdl")
+OR_FROM_INT(o_cvtsi2ss, "cvtsi2ssl") OR_FROM_INT(o_cvtsi2sd, "cvtsi2sdl")
 
-                u32 random_csr(int it) {
+u32 random_csr(int it) {
     return 0x1F80u | (static_cast<u32>(it & 3) << 13) | (rnd() % 4 == 0 ? 0x8040u : 0u);
 }
 
@@ -818,7 +638,7 @@ TEST_CASE("COMISS/UCOMISS/COMISD/UCOMISD set flags like the host", "[simd]") {
         u32 (*o)(const V&, const V&, u32, u32&);
     };
     const Op ops[] = {{"ucomiss", 0, 0x2E, Gen::F32, 4, o_ucomiss},
-                      {"comiss", 0, 0x2F, Gen::F32, 4, o_comiss},
+    {"comiss", 0, 0x2F, Gen::F32, 4, o_comiss},
                       {"ucomisd", 0x66, 0x2E, Gen::F64, 8, o_ucomisd},
                       {"comisd", 0x66, 0x2F, Gen::F64, 8, o_comisd}};
     for (const Op& op : ops) {
@@ -964,17 +784,17 @@ TEST_CASE("conversions with MMX operands", "[simd]") {
                 std::memset(src.b + 8, 0, 8);
             }
             V w;
-            const Oracle o = k == 0   ? x_cvtps2dq
-                             : k == 1 ? x_cvttps2dq
-                             : k == 2 ? x_cvtpd2dq
-                                      : x_cvttpd2dq;
+            const Oracle oracles[] = {x_cvtps2dq, x_cvttps2dq, x_cvtpd2dq, x_cvttpd2dq};
+            const Oracle o = oracles[k];
             wf = o(w, src, csr);
             m.s().sse.mxcsr = csr;
             m.set_xmm(2, src);
             const u8 pfx = pd ? 0x66 : 0;
             const u8 opc = (k & 1) ? 0x2C : 0x2D;
-            std::vector<u8> b =
-                pfx ? std::vector<u8>{pfx, 0x0F, opc, 0xCA} : std::vector<u8>{0x0F, opc, 0xCA};
+            std::vector<u8> b = {0x0F, opc, 0xCA};
+            if (pfx) {
+                b.insert(b.begin(), pfx);
+            }
             REQUIRE(m.exec(b) == cpu::Status::Ok);
             bad += m.mm(1).lo() != w.lo() || m.s().sse.mxcsr != (csr | wf);
         }
@@ -1122,8 +942,8 @@ TEST_CASE("SIMD pre-checks: #UD, #NM, #GP alignment, #MF", "[simd]") {
         CHECK(m.exec({0x0F, 0x28, 0x0D, 0x08, 0x20, 0x00, 0x00}) == cpu::Status::Fault); // movaps
         CHECK(m.exec({0x0F, 0x10, 0x0D, 0x01, 0x20, 0x00, 0x00}) == cpu::Status::Ok);    // movups
         CHECK(m.exec({0xF3, 0x0F, 0x58, 0x0D, 0x01, 0x20, 0x00, 0x00}) == cpu::Status::Ok); // addss
-        CHECK(m.exec({0x66, 0x0F, 0xFC, 0x0D, 0x04, 0x20, 0x00, 0x00}) ==
-              cpu::Status::Fault);                                                    // paddb
+        // paddb xmm1, [0x2004]: misaligned
+        CHECK(m.exec({0x66, 0x0F, 0xFC, 0x0D, 0x04, 0x20, 0x00, 0x00}) == cpu::Status::Fault);
         CHECK(m.exec({0x0F, 0xFC, 0x0D, 0x04, 0x20, 0x00, 0x00}) == cpu::Status::Ok); // mmx paddb
     }
     {
@@ -1145,7 +965,7 @@ TEST_CASE("unmasked SIMD exceptions: #XM or #UD, destination unchanged", "[simd]
     }
     m.set_xmm(1, a);
     m.set_xmm(2, b);
-    m.s().sse.mxcsr = 0x1F80 & ~(1u << 9);                   // ZM clear
+    m.s().sse.mxcsr = 0x1F80 & ~(1u << 9); // ZM clear
     CHECK(m.exec({0x0F, 0x5E, 0xCA}) == cpu::Status::Fault); // divps xmm1, xmm2
     CHECK(m.h.cpu->fault.vector == cpu::kVecXM);
     CHECK(m.xmm(1) == a);
@@ -1197,8 +1017,8 @@ TEST_CASE("FXSAVE/FXRSTOR layout and round trip", "[simd]") {
     // Physical R3 (ST0) valid, R4 (ST1) zero, R5 special, others empty.
     f.ftw = static_cast<u16>(0xFFFF & ~(3u << 6) & ~(2u << 8) & ~(1u << 10));
     for (unsigned i = 0; i < 8; ++i) {
-        f.st[i] =
-            cpu::Float80{0x8000000000000000ull | (u64{i} << 40), static_cast<u16>(0x3FFF + i)};
+        f.st[i] = cpu::Float80{0x8000000000000000ull | (u64{i} << 40),
+                               static_cast<u16>(0x3FFF + i)};
     }
     f.st[4] = cpu::Float80{0, 0x8000};
     f.st[5] = cpu::Float80{0xC000000000000000ull, 0x7FFF};
@@ -1216,21 +1036,9 @@ TEST_CASE("FXSAVE/FXRSTOR layout and round trip", "[simd]") {
     std::memset(m.h.ram + kData, 0xEE, 512);
     REQUIRE(m.exec({0x0F, 0xAE, 0x05, 0x00, 0x20, 0x00, 0x00}) == cpu::Status::Ok);
     const u8* a = m.h.ram + kData;
-    auto rd16 = [&](unsigned o) {
-        u16 v;
-        std::memcpy(&v, a + o, 2);
-        return v;
-    };
-    auto rd32 = [&](unsigned o) {
-        u32 v;
-        std::memcpy(&v, a + o, 4);
-        return v;
-    };
-    auto rd64 = [&](unsigned o) {
-        u64 v;
-        std::memcpy(&v, a + o, 8);
-        return v;
-    };
+    auto rd16 = [&](unsigned o) { u16 v; std::memcpy(&v, a + o, 2); return v; };
+    auto rd32 = [&](unsigned o) { u32 v; std::memcpy(&v, a + o, 4); return v; };
+    auto rd64 = [&](unsigned o) { u64 v; std::memcpy(&v, a + o, 8); return v; };
     CHECK(rd16(0) == 0x027F);
     CHECK(rd16(2) == f.fsw);
     CHECK(a[4] == 0x38); // R3, R4, R5 not empty
@@ -1305,8 +1113,8 @@ TEST_CASE("MMX state: aliasing, transition, EMMS, MOVQ2DQ/MOVDQ2Q", "[simd]") {
 
 TEST_CASE("the comparison harness detects a wrong result", "[simd]") {
     // paddb checked against the host's paddw must mismatch: the oracle harness can fail.
-    CHECK(run_form(Form{"paddb-vs-paddw", 0x66, 0xFC, false, Gen::Int, 16, x_paddw}, 50, false) >
-          0);
+    CHECK(run_form(Form{"paddb-vs-paddw", 0x66, 0xFC, false, Gen::Int, 16, x_paddw}, 50,
+                   false) > 0);
     CHECK(run_form(Form{"addsd-vs-addss", 0xF2, 0x58, false, Gen::F64, 8, x_addss}, 50, false) > 0);
 }
 

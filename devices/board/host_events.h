@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+// HostEvents: how the board's run loop reaches the host while it runs the guest: it pumps host
+// input (the serial console's keystrokes, monitor commands) and sleeps while the guest is idle.
+// The frontend implements it; a headless test run can pass none.
+#pragma once
+
+#include "base/types.h"
+
+namespace devices {
+
+class PcBoard;
+
+class HostEvents {
+public:
+    virtual ~HostEvents() = default;
+    /// Handles pending host input without blocking. Returns false when the user asked to quit.
+    virtual bool pump(PcBoard& board) = 0;
+    /// Sleeps up to `max_ns` of host time, or less if host input arrives. Returns the host ns
+    /// actually slept.
+    virtual u64 wait(u64 max_ns) = 0;
+};
+
+} // namespace devices

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+#include "frontend/console.h"
+
+#include "cpu/state_dump.h"
+#include "devices/board/pc.h"
+
+#include <chrono>
+#include <cstdio>
+#include <poll.h>
+#include <termios.h>
+#include <unistd.h>
+
+namespace frontend {
+
+struct Console::Saved {
+    termios tio;
+};
+
+Console::Console(bool forward_input) : m_forward(forward_input) {
+    m_tty = m_forward && isatty(STDIN_FILENO);
+    if (m_tty) {
+        m_saved = new Saved;
+        if (tcgetattr(STDIN_FILENO, &m_saved->tio) == 0) {
+            termios raw = m_saved->tio;
+            // Raw input so the guest sees every key (Ctrl-C included); output stays cooked.
+            raw.c_iflag &= ~static_cast<tcflag_t>(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+            raw.c_lflag &= ~static_cast<tcflag_t>(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+            raw.c_cc[VMIN] = 1;
+            raw.c_cc[VTIME] = 0;
+            m_raw = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
+        }
+    }
+}
+
+Console::~Console() {
+    if (m_raw) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &m_saved->tio);
+    }
+    delete m_saved;
+}
+
+void Console::monitor_line(devices::PcBoard& board, const std::string& line) {
+    if (line == "quit" || line == "q") {
+        m_quit = true;
+    } else if (line == "info registers" || line == "info r") {
+        std::fflush(stdout);
+        cpu::dump_state_qemu_style(board.cpu(), stdout);
+    } else if (line == "cont" || line == "c" || line.empty()) {
+        // nothing: the guest keeps running while the monitor is open
+    } else if (line == "help") {
+        std::printf("commands: info registers, quit, help (Ctrl-A C returns to the guest)\n");
+    } else {
+        std::printf("unknown command '%s' (try help)\n", line.c_str());
+    }
+    if (!m_quit) {
+        std::printf("(tx86) ");
+    }
+    std::fflush(stdout);
+}
+
+void Console::handle_byte(devices::PcBoard& board, u8 c) {
+    if (m_escape) {
+        m_escape = false;
+        switch (c) {
+        case 'x': case 'X': m_quit = true; return;
+        case 'c': case 'C':
+            m_monitor = !m_monitor;
+            std::printf(m_monitor ? "\r\ntx86 monitor - type 'help' for help\r\n(tx86) " : "\r\n");
+            std::fflush(stdout);
+            return;
+        case 'h': case 'H':
+            std::printf("\r\nC-a h    print this help\r\nC-a x    exit emulator\r\n"
+                        "C-a c    switch between console and monitor\r\nC-a C-a  sends C-a\r\n");
+            std::fflush(stdout);
+            return;
+        case 0x01: break; // literal Ctrl-A below
+        default: return;
+        }
+    } else if (c == 0x01 && m_tty) {
+        m_escape = true;
+        return;
+    }
+    if (m_monitor) {
+        if (c == '\r' || c == '\n') {
+            std::printf("\r\n");
+            const std::string line = m_line;
+            m_line.clear();
+            monitor_line(board, line);
+        } else if (c == 0x7F || c == 0x08) {
+            if (!m_line.empty()) {
+                m_line.pop_back();
+                std::printf("\b \b");
+            }
+        } else {
+            m_line.push_back(static_cast<char>(c));
+            std::putchar(c);
+        }
+        std::fflush(stdout);
+        return;
+    }
+    board.com1().push_input(c);
+}
+
+bool Console::pump(devices::PcBoard& board) {
+    if (!m_forward || m_eof) {
+        return !m_quit;
+    }
+    // Feed no more than the UART can take soon, so pasted text is not lost to its FIFO.
+    while (board.com1().input_backlog() < 256) {
+        pollfd p{STDIN_FILENO, POLLIN, 0};
+        if (poll(&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP))) {
+            break;
+        }
+        u8 buf[64];
+        const ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+        if (n <= 0) {
+            m_eof = true;
+            break;
+        }
+        for (ssize_t i = 0; i < n; ++i) {
+            handle_byte(board, buf[i]);
+        }
+    }
+    return !m_quit;
+}
+
+u64 Console::wait(u64 max_ns) {
+    const auto start = std::chrono::steady_clock::now();
+    const int ms = static_cast<int>(std::min<u64>(max_ns / 1'000'000, 100));
+    if (m_forward && !m_eof) {
+        pollfd p{STDIN_FILENO, POLLIN, 0};
+        poll(&p, 1, ms);
+    } else if (ms > 0) {
+        usleep(static_cast<useconds_t>(ms) * 1000);
+    }
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    return std::max<u64>(static_cast<u64>(ns), max_ns < 1'000'000 ? max_ns : 0);
+}
+
+} // namespace frontend

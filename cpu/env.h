@@ -39,6 +39,10 @@ public:
     /// line (a PC board routes it to IRQ 13) instead of raising #MF. Deasserted when the x87
     /// exception flags are cleared (FNCLEX, FNINIT, FNSAVE, FLDENV/FRSTOR/FLDCW without one).
     virtual void fpu_error(bool asserted) { (void)asserted; }
+
+    /// The CPU wrote IA32_APIC_BASE (MSR 0x1B); `value` is the MSR's new contents. A board
+    /// with a local APIC moves its register page, or hardware-enables/disables it (bit 11).
+    virtual void apic_base_changed(u64 value) { (void)value; }
 };
 
 } // namespace cpu

@@ -30,6 +30,10 @@ bool read_msr(Cpu& cpu, u32 index, u64& v) {
     case 0x17: v = 0; return true;   // IA32_PLATFORM_ID
     case 0x1B: v = m.apic_base; return true;
     case 0x2A: v = 0; return true;   // EBL_CR_POWERON: nothing configurable
+    // P6 performance counters: kept as storage (they do not count), as guests probe them by
+    // writing and reading back.
+    case 0xC1: case 0xC2: v = m.perfctr[index - 0xC1] & 0xFFFFFFFFFFull; return true;
+    case 0x186: case 0x187: v = m.evntsel[index - 0x186]; return true;
     case 0x8B: v = 0; return true;   // BIOS_SIGN_ID: no microcode loaded
     case 0xFE: v = 0x508; return true; // MTRRcap: 8 variable, fixed ranges, WC
     case 0x174: v = m.sysenter_cs; return true;
@@ -66,6 +70,9 @@ bool write_msr(Cpu& cpu, u32 index, u64 v) {
         m.apic_base = (v & ~u64{0x100}) | (m.apic_base & 0x100);
         return true;
     case 0x8B: return true; // writing the signature slot is how microcode revision is read
+    // PERFCTR writes take the low 32 bits sign-extended to 40 bits (SDM Vol. 3B, 19.6.1).
+    case 0xC1: case 0xC2: m.perfctr[index - 0xC1] = static_cast<u64>(static_cast<i64>(static_cast<i32>(v))); return true;
+    case 0x186: case 0x187: m.evntsel[index - 0x186] = v & 0xFFFFFFFF; return true;
     case 0x174: m.sysenter_cs = v & 0xFFFF; return true;
     case 0x175: m.sysenter_esp = v; return true;
     case 0x176: m.sysenter_eip = v; return true;

@@ -78,6 +78,8 @@ struct MsrState {
     u64 mtrr_fixed[11] = {};
     u64 mtrr_var[16] = {};
     u64 misc_enable = 1; ///< fast strings
+    u64 perfctr[2] = {};  ///< P6 PERFCTR0/1 (stored, do not count)
+    u64 evntsel[2] = {};  ///< P6 EVNTSEL0/1
 };
 
 struct CpuState {

@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential meson ninja-build pkg-config ccache cmake
   nasm gcc-multilib g++-multilib
   libasmjit-dev libcapstone-dev zlib1g-dev catch2 libsdl2-dev
-  python3
+  python3 busybox-static
   qemu-system-x86 bochs bochs-term seabios
   gdb
 )

@@ -82,8 +82,10 @@ Bytes name_string(std::string_view path) {
         }
         const std::string_view seg = path.substr(i, end - i);
         TX86_CHECK(!seg.empty() && seg.size() <= 4, "bad AML name segment");
-        Bytes s(seg.begin(), seg.end());
-        s.resize(4, '_');
+        Bytes s(4, '_');
+        for (usize k = 0; k < seg.size(); ++k) {
+            s[k] = static_cast<u8>(seg[k]);
+        }
         segs.push_back(std::move(s));
         i = end + 1;
     }
@@ -139,7 +141,9 @@ Bytes dword(u32 value) {
 
 Bytes string(std::string_view s) {
     Bytes out{kStringPrefix};
-    out.insert(out.end(), s.begin(), s.end());
+    for (char c : s) {
+        out.push_back(static_cast<u8>(c));
+    }
     out.push_back(0);
     return out;
 }

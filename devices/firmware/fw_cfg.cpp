@@ -2,6 +2,7 @@
 // FwCfg: item storage, the selector/data ports, the file directory and DMA transfers.
 #include "devices/firmware/fw_cfg.h"
 
+#include "base/check.h"
 #include "base/log.h"
 
 #include <algorithm>
@@ -55,9 +56,9 @@ void FwCfg::set_cpus(u16 count, u16 max) {
 }
 
 u16 FwCfg::add_file(const std::string& name, std::vector<u8> bytes, bool writable) {
-    if (name.size() >= kMaxFileName) {
-        return 0xFFFF; // cannot be represented in the directory
-    }
+    // Names come from the board, never the guest: a bad one is an emulator bug.
+    TX86_CHECK(!name.empty() && name.size() < kMaxFileName, "fw_cfg file name too long");
+    TX86_CHECK(m_files.size() < 0x3FFF - kFileFirst, "too many fw_cfg files");
     auto it = std::find(m_files.begin(), m_files.end(), name);
     u16 key;
     if (it != m_files.end()) {

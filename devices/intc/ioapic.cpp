@@ -74,8 +74,8 @@ void IoApic::write_register(u8 index, u32 value) {
     if (index & 1) {
         e = (e & 0x00000000FFFFFFFFull) | (u64{value & 0xFF000000u} << 32);
     } else {
-        e = (e & ~kLowWritable & ~u64{0xFFFFFFFF}) | (e & (kRemoteIrr | (u64{1} << 12))) |
-            (value & kLowWritable);
+        // Keep the high dword and the read-only delivery status / remote IRR bits.
+        e = (e & ~u64{0xFFFFFFFF}) | (e & (kRemoteIrr | (u64{1} << 12))) | (value & kLowWritable);
         if (!(e & kLevel)) {
             e &= ~kRemoteIrr;
         }

@@ -486,7 +486,10 @@ void Lapic::write_reg(u32 offset, u32 value) {
         }
         break;
     }
-    default: guest_error("write to a reserved register", offset, value); raise_error(kEsrIllegalRegister); break;
+    default:
+        guest_error("write to a reserved register", offset, value);
+        raise_error(kEsrIllegalRegister);
+        break;
     }
 }
 
@@ -529,7 +532,8 @@ void Lapic::send_ipi() {
     const u32 shorthand = (m_icr_lo >> 18) & 3;
     const u8 dest = static_cast<u8>(m_icr_hi >> 24);
     // 1 = self, 2 = all including self, 3 = all excluding self (nobody: one CPU).
-    const bool to_self = shorthand == 1 || shorthand == 2 || (shorthand == 0 && matches(dest, logical));
+    const bool to_self =
+        shorthand == 1 || shorthand == 2 || (shorthand == 0 && matches(dest, logical));
     if ((mode == ApicDelivery::Fixed || mode == ApicDelivery::LowestPriority) && vector < 16) {
         raise_error(kEsrSendIllegalVector);
         return;

@@ -145,7 +145,16 @@ public:
 
 private:
     using Bits256 = std::array<u32, 8>;
-    enum Lvt : unsigned { kLvtTimer, kLvtThermal, kLvtPerf, kLvtLint0, kLvtLint1, kLvtError, kLvtCount };
+    /// LVT entries in register order (0x320 + 0x10 * index).
+    enum Lvt : unsigned {
+        kLvtTimer,
+        kLvtThermal,
+        kLvtPerf,
+        kLvtLint0,
+        kLvtLint1,
+        kLvtError,
+        kLvtCount
+    };
 
     static bool test(const Bits256& b, u8 v) { return (b[v >> 5] >> (v & 31)) & 1; }
     static void set(Bits256& b, u8 v) { b[v >> 5] |= 1u << (v & 31); }

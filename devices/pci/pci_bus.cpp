@@ -68,11 +68,6 @@ void PciBus::config_write(unsigned slot, unsigned fn, u8 offset, unsigned size, 
 void PciBus::reset(ResetKind) {
     m_address = 0;
     m_reset_control = 0;
-    for (PciDevice* d : m_dev) {
-        if (d) {
-            d->reset_config();
-        }
-    }
 }
 
 PciDevice* PciBus::selected() const {

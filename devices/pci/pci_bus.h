@@ -59,8 +59,8 @@ public:
 
     // Device
     std::string_view name() const override { return kPciBusInfo.name; }
-    /// Resets the address latch, the reset-control byte and every attached function's
-    /// configuration space.
+    /// Resets the address latch and the reset-control byte. Attached functions are Devices
+    /// of their own: the board resets them (so e.g. the host bridge reports its PAM reset).
     void reset(ResetKind kind) override;
 
     // IoOps: map 0xCF8-0xCFF with kIo8 | kIo16 | kIo32.

@@ -94,7 +94,10 @@ public:
         m_bus = bus;
         m_devfn = devfn;
     }
-    void set_multifunction() { m_config[pci_cfg::kHeaderType] |= 0x80; }
+    void set_multifunction() {
+        m_config[pci_cfg::kHeaderType] |= 0x80;
+        m_reset[pci_cfg::kHeaderType] |= 0x80; // wiring, so it survives resets
+    }
 
 protected:
     /// Called after the masked write landed in config space (BAR/command handling done).

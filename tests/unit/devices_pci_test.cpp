@@ -84,6 +84,8 @@ TEST_CASE("pci multifunction bit and reset control port", "[devices]") {
     bus.attach(fn3, 1, 3);
     CHECK((bus.config_read(1, 0, 0x0E, 1) & 0x80) == 0x80);
     CHECK(bus.config_read(1, 3, 0, 2) == 0x1234);
+    isa.reset(devices::ResetKind::Warm);
+    CHECK((bus.config_read(1, 0, 0x0E, 1) & 0x80) == 0x80);
     int resets = 0;
     bool hard = false;
     bus.set_reset_callback([&](bool h) {
@@ -143,7 +145,7 @@ TEST_CASE("pci BAR sizing and decode callbacks", "[devices]") {
     bus.config_write(3, 0, 0x11, 1, 0xD0);
     REQUIRE(evs.size() == 3);
     CHECK(evs[2].base == 0xD000);
-    // Disabling decode reports both memory... only the memory BAR here.
+    // Clearing the memory enable turns off the (only enabled) memory BAR.
     bus.config_write(3, 0, 0x04, 2, 0x0001);
     REQUIRE(evs.size() == 4);
     CHECK(evs[3].bar == 1);
@@ -157,8 +159,8 @@ TEST_CASE("pci BAR sizing and decode callbacks", "[devices]") {
 
 TEST_CASE("pci status register bits are write-1-to-clear", "[devices]") {
     TestDev dev;
-    // Set bit 13 (received master abort) through the raw array is not possible from
-    // outside; check that writing ones to status never sets bits.
+    // The status register has no error bits set at power-on; writing ones (to clear them)
+    // must never set any bit.
     dev.config_write(0x06, 2, 0xFFFF);
     CHECK(dev.config_read(0x06, 2) == 0);
 }
@@ -170,7 +172,7 @@ TEST_CASE("i440fx PAM registers and callback", "[devices]") {
     host.config_write(0x59, 1, 0xFF);
     REQUIRE(changes.size() == 1);
     CHECK(changes[0] == std::make_pair(0u, u8{0x30}));
-    // A dword write covering PAM1-3 plus the last DRB byte... 0x5A-0x5D.
+    // A dword write covering PAM1-PAM4 (0x5A-0x5D) reports each changed register.
     host.config_write(0x5A, 4, 0x33113311);
     REQUIRE(changes.size() == 5);
     CHECK(host.pam(1) == 0x11);

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# Whole-system test: boots Debian's i386 kernel + busybox initramfs under tx86 (headless, serial
+# on stdio), then drives the shell over the serial console and checks what comes back:
+# uname, /proc/cpuinfo flags, busybox gzip/sha256sum/sort over generated data compared with the
+# same busybox version run natively on the host, a floating-point awk loop, 500 fork+exec, and
+# `poweroff` ending tx86 with status 0. A kernel log with a panic, oops, BUG or WARNING fails the
+# test and shows the last console lines.
+#
+# Usage: linux_shell.py TX86 [--append EXTRA] [--timeout SECONDS]
+import argparse
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
+PROMPT = "~ # "
+BAD = re.compile(r"Kernel panic|Oops|BUG:|WARNING:|Call Trace|general protection fault|"
+                 r"invalid opcode|segfault at|Unable to handle")
+DATA_CMD = "seq 1 30000 | awk '{print ($1*7919)%10007 \" line \" $1}' > /tmp/d"
+CHECKS = [
+    # (name, guest command, how to judge the output)
+    ("gzip", "gzip -6 -c /tmp/d | sha256sum", "host"),
+    ("sha256sum", "sha256sum < /tmp/d", "host"),
+    ("sort", "sort -n /tmp/d | sha256sum", "host"),
+    # Debian's static busybox awk has no math library: plain double arithmetic only.
+    ("awk-float", "awk 'BEGIN{s=0; for(i=1;i<=20000;i++) s+=1.5*i/(i+0.5)/(i*i+3.25); "
+                  "printf \"%.12f\\n\", s}'", "host"),
+]
+FORK_CMD = "i=0; while [ $i -lt 500 ]; do /bin/true; i=$((i+1)); done; echo forks=$i"
+
+
+class Guest:
+    def __init__(self, argv, timeout):
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, bufsize=0)
+        self.buf = ""
+        self.log = ""
+        self.deadline = time.time() + timeout
+
+    def read_until(self, pattern, what):
+        while True:
+            m = re.search(pattern, self.buf)
+            if m:
+                out = self.buf[:m.end()]
+                self.buf = self.buf[m.end():]
+                return out
+            left = self.deadline - time.time()
+            if left <= 0:
+                fail(self, f"timed out waiting for {what}")
+            r, _, _ = select.select([self.proc.stdout], [], [], min(left, 1.0))
+            if r:
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                if not chunk:
+                    fail(self, f"tx86 exited (status {self.proc.wait()}) while waiting for {what}")
+                text = chunk.decode("utf-8", "replace").replace("\r", "")
+                self.buf += text
+                self.log += text
+                if BAD.search(self.log):
+                    fail(self, "the kernel reported a problem")
+
+    def command(self, cmd):
+        # A marker line lets us find the command's output regardless of echo.
+        self.proc.stdin.write((cmd + "; echo __END__$?\n").encode())
+        self.proc.stdin.flush()
+        out = self.read_until(r"__END__(\d+)\n", f"'{cmd}'")
+        status = int(re.search(r"__END__(\d+)\n", out).group(1))
+        body = out[:out.rfind("__END__")]
+        # Drop the echoed command line.
+        lines = [l for l in body.split("\n") if "__END__" not in l]
+        return status, "\n".join(lines).strip()
+
+
+def fail(g, why):
+    print(f"FAIL: {why}")
+    print("---- last console lines ----")
+    print("\n".join(g.log.splitlines()[-40:]))
+    try:
+        g.proc.kill()
+    except OSError:
+        pass
+    sys.exit(1)
+
+
+def host_busybox():
+    for p in ("/bin/busybox", "/usr/bin/busybox"):
+        if os.path.exists(p):
+            return p
+    return None
+
+
+def run_host(cmd):
+    bb = host_busybox()
+    script = DATA_CMD.replace("/tmp/d", "$T") + "; " + cmd.replace("/tmp/d", "$T")
+    env = dict(os.environ, T=os.path.join(os.environ.get("TMPDIR", "/tmp"), f"tx86-host-{os.getpid()}"))
+    out = subprocess.run([bb, "sh", "-c", script], capture_output=True, text=True, env=env)
+    return out.stdout.strip()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("tx86")
+    ap.add_argument("--append", default="")
+    ap.add_argument("--timeout", type=float, default=900)
+    a = ap.parse_args()
+
+    subprocess.run(["bash", os.path.join(TOP, "scripts", "build-guest.sh")], check=True)
+    guest = os.path.join(TOP, "cache", "guest")
+    argv = [a.tx86, "-m", "256", "-nographic", "-no-reboot",
+            "-kernel", os.path.join(guest, "bzImage"), "-initrd", os.path.join(guest, "initrd.gz"),
+            "-append", ("console=ttyS0 " + a.append).strip()]
+    print("running:", " ".join(argv))
+    t0 = time.time()
+    g = Guest(argv, a.timeout)
+    g.read_until(re.escape("busybox shell ready"), "the shell")
+    # busybox's line editor asks the terminal for its size first; answer it with a newline.
+    g.proc.stdin.write(b"\n")
+    g.read_until(re.escape(PROMPT), "the prompt")
+    t_boot = time.time() - t0
+    print(f"boot to shell: {t_boot:.1f} s")
+
+    failures = []
+    st, out = g.command("uname -a")
+    print("uname:", out)
+    if st != 0 or "Linux" not in out or "i686" not in out:
+        failures.append(f"uname -a gave: {out!r}")
+    st, out = g.command("cat /proc/cpuinfo")
+    flags = re.search(r"^flags\s*:(.*)$", out, re.M)
+    want = "fpu tsc cx8 cmov pse pae pge sep mmx fxsr sse sse2".split()
+    have = flags.group(1).split() if flags else []
+    missing = [f for f in want if f not in have]
+    print("cpuinfo flags:", " ".join(have))
+    if missing:
+        failures.append(f"/proc/cpuinfo lacks {missing}")
+
+    st, _ = g.command(DATA_CMD)
+    for name, cmd, how in CHECKS:
+        t = time.time()
+        st, out = g.command(cmd)
+        expect = run_host(cmd) if host_busybox() else None
+        print(f"{name}: {out!r} ({time.time() - t:.1f} s)")
+        if st != 0:
+            failures.append(f"{name}: exit status {st}")
+        elif expect is not None and out.split()[:1] != expect.split()[:1]:
+            failures.append(f"{name}: guest {out!r} != host {expect!r}")
+    t = time.time()
+    st, out = g.command(FORK_CMD)
+    print(f"fork+exec: {out!r} ({time.time() - t:.1f} s)")
+    if out.strip().splitlines()[-1:] != ["forks=500"]:
+        failures.append(f"fork loop gave {out!r}")
+
+    g.proc.stdin.write(b"poweroff\n")
+    g.proc.stdin.flush()
+    try:
+        rest, _ = g.proc.communicate(timeout=max(10, g.deadline - time.time()))
+        g.log += rest.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        fail(g, "poweroff did not end tx86")
+    if BAD.search(g.log):
+        fail(g, "the kernel reported a problem")
+    if g.proc.returncode != 0:
+        failures.append(f"tx86 exited with status {g.proc.returncode} after poweroff")
+    if failures:
+        for f in failures:
+            print("FAIL:", f)
+        sys.exit(1)
+    print(f"PASS ({time.time() - t0:.1f} s)")
+
+
+main()

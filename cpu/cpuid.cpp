@@ -18,7 +18,8 @@ constexpr u32 kFpu = 1u << 0, kVme = 1u << 1, kDe = 1u << 2, kPse = 1u << 3, kTs
               kMtrr = 1u << 12, kPge = 1u << 13, kMca = 1u << 14, kCmov = 1u << 15,
               kPat = 1u << 16, kPse36 = 1u << 17, kClfsh = 1u << 19, kMmx = 1u << 23,
               kFxsr = 1u << 24, kSse = 1u << 25, kSse2 = 1u << 26;
-// APIC (bit 9) stays off: the board has no local APIC yet; advertise it when one exists.
+// APIC (bit 9) is reported while IA32_APIC_BASE has the global enable bit, as the SDM says.
+constexpr u32 kApic = 1u << 9;
 // PSE-36: mmu/paging.cpp maps PDE bits 13..20 to physical bits 32..39.
 constexpr u32 kLeaf1Edx = kFpu | kVme | kDe | kPse | kTsc | kMsr | kPae | kMce | kCx8 | kSep |
                           kMtrr | kPge | kMca | kCmov | kPat | kPse36 | kClfsh | kMmx | kFxsr |
@@ -37,12 +38,13 @@ CpuidResult brand(u32 part) {
     return CpuidResult{chars(p), chars(p + 4), chars(p + 8), chars(p + 12)};
 }
 
-CpuidResult basic(u32 leaf) {
+CpuidResult basic(const Cpu& cpu, u32 leaf) {
     switch (leaf) {
     case 0: return CpuidResult{kMaxBasic, chars("Genu"), chars("ntel"), chars("ineI")};
     case 1:
         // EBX: CLFLUSH line 8 * 8 = 64 bytes, one logical processor, APIC ID 0.
-        return CpuidResult{0x6D6, (1u << 16) | (8u << 8), 0, kLeaf1Edx};
+        return CpuidResult{0x6D6, (1u << 16) | (8u << 8), 0,
+                           kLeaf1Edx | ((cpu.s.msr.apic_base & 0x800) ? kApic : 0)};
     default:
         // Leaf 2: one round; L1I 32 KiB (0x30), L1D 32 KiB (0x2C), L2 2 MiB (0x7D).
         return CpuidResult{0x7D2C3001u, 0, 0, 0};
@@ -52,7 +54,6 @@ CpuidResult basic(u32 leaf) {
 } // namespace
 
 CpuidResult cpuid(const Cpu& cpu, u32 leaf, u32 subleaf) {
-    (void)cpu;
     (void)subleaf;
     if (leaf >= 0x80000000u) {
         switch (leaf) {
@@ -64,9 +65,9 @@ CpuidResult cpuid(const Cpu& cpu, u32 leaf, u32 subleaf) {
         default: break;
         }
         // Intel: leaves beyond the maximum return the highest basic leaf's data.
-        return basic(kMaxBasic);
+        return basic(cpu, kMaxBasic);
     }
-    return basic(leaf > kMaxBasic ? kMaxBasic : leaf);
+    return basic(cpu, leaf > kMaxBasic ? kMaxBasic : leaf);
 }
 
 } // namespace cpu

@@ -68,6 +68,7 @@ bool write_msr(Cpu& cpu, u32 index, u64 v) {
             return false;
         }
         m.apic_base = (v & ~u64{0x100}) | (m.apic_base & 0x100);
+        cpu.env().apic_base_changed(m.apic_base);
         return true;
     case 0x8B: return true; // writing the signature slot is how microcode revision is read
     // PERFCTR writes take the low 32 bits sign-extended to 40 bits (SDM Vol. 3B, 19.6.1).

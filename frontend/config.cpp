@@ -20,7 +20,7 @@ constexpr u64 kMaxRam = 3584 * kMiB; // 3.5 GiB: the rest of the 32-bit space is
 
 enum class Opt {
     Mem, Kernel, Initrd, Append, Bios, NoGraphic, Serial, Debugcon, NoReboot,
-    LogItems, LogFile, Accel, Help, Version,
+    LogItems, LogFile, Accel, Icount, Help, Version,
 };
 
 struct OptDef {
@@ -36,6 +36,7 @@ constexpr std::array kOptions = {
     OptDef{"serial", Opt::Serial, true},   OptDef{"debugcon", Opt::Debugcon, true},
     OptDef{"no-reboot", Opt::NoReboot, false}, OptDef{"d", Opt::LogItems, true},
     OptDef{"D", Opt::LogFile, true},       OptDef{"accel", Opt::Accel, true},
+    OptDef{"icount", Opt::Icount, true},
     OptDef{"h", Opt::Help, false},         OptDef{"help", Opt::Help, false},
     OptDef{"version", Opt::Version, false},
 };
@@ -187,6 +188,36 @@ bool parse_accel(std::string_view arg, std::string& out, std::string& err) {
     return false;
 }
 
+/// QEMU's "-icount [shift=]N[,sleep=on|off]": each guest instruction takes 2^N virtual ns;
+/// with sleep=off the virtual clock jumps over idle time instead of waiting for the host.
+bool parse_icount(std::string_view arg, MachineConfig& cfg, std::string& err) {
+    while (!arg.empty()) {
+        const auto comma = arg.find(',');
+        std::string_view item = arg.substr(0, comma);
+        arg = comma == std::string_view::npos ? std::string_view{} : arg.substr(comma + 1);
+        if (item.rfind("sleep=", 0) == 0) {
+            const std::string_view v = item.substr(6);
+            if (v != "on" && v != "off") {
+                err = "tx86: invalid -icount sleep value " + quoted(v) + " (use on or off)";
+                return false;
+            }
+            cfg.icount_sleep = v == "on";
+            continue;
+        }
+        if (item.rfind("shift=", 0) == 0) {
+            item = item.substr(6);
+        }
+        if (item.empty() || item.size() > 2 ||
+            item.find_first_not_of("0123456789") != std::string_view::npos ||
+            std::stoi(std::string(item)) > 10) {
+            err = "tx86: invalid -icount shift " + quoted(item) + " (use 0..10)";
+            return false;
+        }
+        cfg.icount_shift = static_cast<unsigned>(std::stoi(std::string(item)));
+    }
+    return true;
+}
+
 } // namespace
 
 ParseResult parse_command_line(int argc, const char* const* argv) {
@@ -267,6 +298,11 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
                 return fail(err);
             }
             break;
+        case Opt::Icount:
+            if (!parse_icount(arg, cfg, err)) {
+                return fail(err);
+            }
+            break;
         case Opt::Help:
             cfg.show_help = true;
             return {cfg, {}};
@@ -292,6 +328,9 @@ std::string help_text() {
            "-version                 display version information and exit\n"
            "-m [size=]megs[K|M|G]    guest RAM size (default 128M; 1M..3584M; bare number = MiB)\n"
            "-accel interp|jit        execution engine (default interp)\n"
+           "-icount [shift=]N[,sleep=on|off]\n"
+           "                         each instruction takes 2^N virtual ns (default 0); sleep=off\n"
+           "                         lets the virtual clock skip idle time instead of waiting\n"
            "\n"
            "Boot options:\n"
            "-bios file               raw BIOS image, mapped to end at 4 GiB (and its last 128 KiB below 1 MiB)\n"

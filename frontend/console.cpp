@@ -5,6 +5,7 @@
 #include "devices/board/pc.h"
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <poll.h>
 #include <termios.h>
@@ -16,7 +17,8 @@ struct Console::Saved {
     termios tio;
 };
 
-Console::Console(bool forward_input) : m_forward(forward_input) {
+Console::Console(bool forward_input, bool sleep_when_idle)
+    : m_forward(forward_input), m_sleep(sleep_when_idle) {
     m_tty = m_forward && isatty(STDIN_FILENO);
     if (m_tty) {
         m_saved = new Saved;
@@ -101,7 +103,12 @@ void Console::handle_byte(devices::PcBoard& board, u8 c) {
     board.com1().push_input(c);
 }
 
+volatile std::sig_atomic_t g_quit_signal = 0;
+
 bool Console::pump(devices::PcBoard& board) {
+    if (g_quit_signal) {
+        return false;
+    }
     if (!m_forward || m_eof) {
         return !m_quit;
     }
@@ -125,6 +132,9 @@ bool Console::pump(devices::PcBoard& board) {
 }
 
 u64 Console::wait(u64 max_ns) {
+    if (!m_sleep && max_ns != kUntilInput) {
+        return max_ns; // the virtual clock jumps to the next event at once
+    }
     const auto start = std::chrono::steady_clock::now();
     const int ms = static_cast<int>(std::min<u64>(max_ns / 1'000'000, 100));
     if (m_forward && !m_eof) {

@@ -7,14 +7,19 @@
 
 #include "devices/board/host_events.h"
 
+#include <csignal>
 #include <string>
 
 namespace frontend {
 
+/// Set by the SIGINT/SIGTERM handler: the run loop ends cleanly (logs flushed, tty restored).
+extern volatile std::sig_atomic_t g_quit_signal;
+
 class Console final : public devices::HostEvents {
 public:
     /// `forward_input`: stdin feeds the serial port (with -serial stdio).
-    explicit Console(bool forward_input);
+    /// `sleep_when_idle`: false skips idle time (QEMU's -icount sleep=off).
+    Console(bool forward_input, bool sleep_when_idle);
     ~Console() override;
     Console(const Console&) = delete;
     Console& operator=(const Console&) = delete;
@@ -27,6 +32,7 @@ private:
     void monitor_line(devices::PcBoard& board, const std::string& line);
 
     bool m_forward;
+    bool m_sleep;
     bool m_tty = false;
     bool m_raw = false;
     bool m_eof = false;

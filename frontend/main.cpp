@@ -6,6 +6,7 @@
 #include "frontend/console.h"
 #include "tools/tracer/exec_tracer.h"
 
+#include <csignal>
 #include <cstdio>
 #include <memory>
 
@@ -30,6 +31,8 @@ bool open_sink(const frontend::CharDevSpec& spec, std::unique_ptr<devices::CharS
 }
 
 } // namespace
+
+extern "C" void on_quit_signal(int) { frontend::g_quit_signal = 1; }
 
 int main(int argc, char** argv) {
     const frontend::ParseResult parsed = frontend::parse_command_line(argc, argv);
@@ -58,6 +61,10 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "tx86: cannot open log file '%s'\n", cfg.log_file.c_str());
         return 1;
     }
+    if (cfg.accel == "jit") {
+        std::fprintf(stderr, "tx86: -accel jit: the binary translator is not available yet; use -accel interp\n");
+        return 2;
+    }
     if (cfg.kernel.empty() && (!cfg.initrd.empty() || !cfg.append.empty())) {
         std::fprintf(stderr, "tx86: -initrd and -append need -kernel\n");
         return 2;
@@ -79,6 +86,7 @@ int main(int argc, char** argv) {
     bc.kernel_path = cfg.kernel;
     bc.initrd_path = cfg.initrd;
     bc.cmdline = cfg.append;
+    bc.ns_per_insn = u64{1} << cfg.icount_shift;
 
     devices::PcBoard board;
     if (std::string e = board.create(bc); !e.empty()) {
@@ -91,8 +99,10 @@ int main(int argc, char** argv) {
                                                      (mask & base::kLogInt) != 0);
         board.cpu().trace = tracer.get();
     }
+    std::signal(SIGINT, on_quit_signal);
+    std::signal(SIGTERM, on_quit_signal);
     // The console forwards stdin to COM1 when the serial port is on stdio.
-    frontend::Console console(cfg.serial.kind == frontend::CharDevSpec::Stdio);
+    frontend::Console console(cfg.serial.kind == frontend::CharDevSpec::Stdio, cfg.icount_sleep);
     const devices::RunResult r = board.run(&console);
     if (serial) {
         serial->flush();

@@ -15,8 +15,10 @@ public:
     virtual ~HostEvents() = default;
     /// Handles pending host input without blocking. Returns false when the user asked to quit.
     virtual bool pump(PcBoard& board) = 0;
-    /// Sleeps up to `max_ns` of host time, or less if host input arrives. Returns the host ns
-    /// actually slept.
+    /// `wait` argument when no timer is armed: only host input can wake the guest.
+    static constexpr u64 kUntilInput = ~u64{0};
+    /// Sleeps up to `max_ns` of host time, or less if host input arrives (an implementation
+    /// may return at once, pretending the time passed, to skip idle time). Returns the ns slept.
     virtual u64 wait(u64 max_ns) = 0;
 };
 

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "devices/board/pc.h"
 
+#include "base/log.h"
 #include "cpu/interp/interpreter.h"
+#include "devices/acpi/madt.h"
+#include "devices/acpi/tables.h"
+#include "devices/firmware/mptable.h"
+#include "devices/intc/apic_layout.h"
 
 #include <algorithm>
 #include <ctime>
@@ -28,6 +33,13 @@ bool read_file(const std::string& path, std::vector<u8>& out, std::string& error
 
 constexpr u64 kLowRomBase = 0xE0000;
 constexpr u64 kLowRomSize = 0x20000;
+constexpr u64 kShadowBase = 0xC0000;
+constexpr u64 kShadowSize = 0x40000;
+/// Direct boot: ACPI tables in the top 64 KiB of RAM, the RSDP and MP table in the BIOS area.
+constexpr u64 kAcpiReserve = 0x10000;
+constexpr u64 kRsdpAddr = 0xF0000;
+constexpr u64 kMpTableAddr = 0xF1000;
+constexpr u16 kPmBase = 0x600;
 /// Longest CPU run between two looks at host input (instructions).
 constexpr u64 kMaxChunk = 200000;
 
@@ -61,8 +73,9 @@ void PcBoard::build_e820() {
     m_e820.push_back({0, 0x9FC00, 1});
     m_e820.push_back({0x9FC00, 0x400, 2});
     m_e820.push_back({kLowRomBase, kLowRomSize, 2});
-    if (m_ram_below_4g > 0x100000) {
-        m_e820.push_back({0x100000, m_ram_below_4g - 0x100000, 1});
+    m_e820.push_back({0x100000, m_ram_usable_top - 0x100000, 1});
+    if (m_ram_usable_top < m_ram_below_4g) {
+        m_e820.push_back({m_ram_usable_top, m_ram_below_4g - m_ram_usable_top, 3}); // ACPI
     }
     if (!m_bios.empty()) {
         m_e820.push_back({(u64{1} << 32) - m_bios.size(), m_bios.size(), 2});
@@ -94,6 +107,7 @@ std::string PcBoard::create(const BoardConfig& config) {
         return "memory size must be between 2 MiB and 3584 MiB";
     }
     m_ram_below_4g = (config.ram_bytes + 0xFFF) & ~u64{0xFFF};
+    m_ram_usable_top = m_ram_below_4g - (config.kernel_path.empty() ? 0 : kAcpiReserve);
     m_phys.add_ram(0, 0xA0000, "ram-low");
     m_phys.add_ram(1u << 20, m_ram_below_4g - (1u << 20), "ram-high");
 
@@ -101,6 +115,7 @@ std::string PcBoard::create(const BoardConfig& config) {
         if (std::string e = load_bios(config.bios_path); !e.empty()) {
             return e;
         }
+        m_shadow.assign(kShadowSize, 0);
     } else {
         // Direct boot has no BIOS: 0xE0000-0xFFFFF is writable memory the loader fills with
         // tables (reserved in the e820 map, where Linux looks for MP/ACPI pointers).
@@ -108,17 +123,38 @@ std::string PcBoard::create(const BoardConfig& config) {
         m_phys.map_host(kLowRomBase, kLowRomSize, m_low_rom.data(), true, "low-rom");
     }
 
-    m_pic = std::make_unique<I8259>(this);
-    m_pit = std::make_unique<I8254>(m_sched, IrqLine(m_pic.get(), 0));
-    m_rtc = std::make_unique<Mc146818>(m_sched, IrqLine(m_pic.get(), 8));
+    // Interrupts: ISA lines fan out to the 8259A pair and the I/O APIC; the 8259A's INTR goes
+    // to the local APIC's LINT0 (virtual wire), and the local APIC drives the CPU's INTR.
+    m_pic = std::make_unique<I8259>();
+    m_ioapic = std::make_unique<IoApic>(1);
+    m_lapic = std::make_unique<Lapic>(m_sched, 0, true);
+    m_pic->set_output(m_lapic.get());
+    m_lapic->set_intr_output(this);
+    m_lapic->set_nmi_output([this] {
+        if (m_cpu) {
+            m_cpu->nmi_line = true;
+        }
+    });
+    m_lapic->set_extint_ack([this] { return m_pic->acknowledge(); });
+    m_ioapic->connect(m_lapic.get());
+    m_lapic->set_eoi_listener(m_ioapic.get());
+    m_isa_irq = std::make_unique<IsaIrqFanout>(*m_pic, *m_ioapic);
+    m_lapic_mmio = std::make_unique<ClockedMmio>(*m_lapic, [this] { sync_clock(); });
+    m_ioapic_mmio = std::make_unique<ClockedMmio>(*m_ioapic, [this] { sync_clock(); });
+    m_phys.add_mmio(0xFEC00000, IoApic::kMmioSize, m_ioapic_mmio.get(), "ioapic");
+    map_lapic();
+    IrqSink* isa = m_isa_irq.get();
+
+    m_pit = std::make_unique<I8254>(m_sched, IrqLine(isa, 0));
+    m_rtc = std::make_unique<Mc146818>(m_sched, IrqLine(isa, 8));
     if (config.rtc_start >= 0) {
         m_rtc->set_time_unix(config.rtc_start);
     }
-    m_kbc = std::make_unique<I8042>(IrqLine(m_pic.get(), 1), IrqLine(m_pic.get(), 12));
+    m_kbc = std::make_unique<I8042>(IrqLine(isa, 1), IrqLine(isa, 12));
     m_port92 = std::make_unique<Port92>();
     m_com1 = std::make_unique<Uart16550>(config.serial ? *config.serial : m_null_sink, 0x3F8,
-                                         IrqLine(m_pic.get(), 4), &m_sched);
-    m_com2 = std::make_unique<Uart16550>(m_null_sink, 0x2F8, IrqLine(m_pic.get(), 3), &m_sched);
+                                         IrqLine(isa, 4), &m_sched);
+    m_com2 = std::make_unique<Uart16550>(m_null_sink, 0x2F8, IrqLine(isa, 3), &m_sched);
     m_debugcon = std::make_unique<DebugCon>(config.debugcon ? *config.debugcon : m_null_sink);
 
     auto reset_cb = [this] {
@@ -146,8 +182,18 @@ std::string PcBoard::create(const BoardConfig& config) {
         m_io.map(0x3F8, 8, m_com1.get(), "com1", kIo8, &err) &&
         m_io.map(0x2F8, 8, m_com2.get(), "com2", kIo8, &err) &&
         m_io.map(0xE9, 1, m_debugcon.get(), "debugcon", kIo8, &err) &&
+        // SeaBIOS writes its debug log to 0x402: the same console shows it.
+        m_io.map(0x402, 1, m_debugcon.get(), "debugcon-bios", kIo8, &err) &&
         m_io.map(0xF4, 1, &m_debug_exit, "isa-debug-exit", kIo8 | kIo16 | kIo32, &err);
     if (!ok) {
+        return err;
+    }
+    wire_pci_and_acpi();
+    if (!m_io.map(0xCF8, 8, m_pci.get(), "pci", kIo8 | kIo16 | kIo32, &err) ||
+        !m_io.map(kPmBase, 64, m_pm.get(), "piix4-pm", kIo8 | kIo16 | kIo32, &err) ||
+        !m_io.map(0xB2, 2, &m_pm->apm_ops(), "apm", kIo8, &err) ||
+        !m_io.map(0x510, 2, m_fw_cfg.get(), "fw_cfg", kIo8 | kIo16, &err) ||
+        !m_io.map(0x514, 8, m_fw_cfg.get(), "fw_cfg-dma", kIo8 | kIo16 | kIo32, &err)) {
         return err;
     }
 
@@ -156,10 +202,138 @@ std::string PcBoard::create(const BoardConfig& config) {
     m_cpu->set_engine(m_engine.get());
     build_e820();
     fill_cmos();
+    setup_firmware_tables();
     if (!config.kernel_path.empty()) {
         return boot_kernel();
     }
     return {};
+}
+
+void PcBoard::wire_pci_and_acpi() {
+    IrqSink* isa = m_isa_irq.get();
+    m_pci = std::make_unique<PciBus>();
+    m_host_bridge = std::make_unique<I440fx>();
+    m_piix3 = std::make_unique<Piix3>(isa);
+    m_pm = std::make_unique<Piix4Pm>(m_sched, IrqLine(isa, 9));
+    m_pci->attach(*m_host_bridge, 0, 0);
+    m_pci->attach(*m_piix3, 1, 0);
+    m_pci->attach(*m_pm, 1, 3);
+    m_pci->set_irq_router(m_piix3.get());
+    m_pci->set_reset_callback([this](bool) {
+        m_reset_requested = true;
+        if (m_cpu) {
+            m_cpu->request_stop();
+        }
+    });
+    m_pm->set_power_off_callback([this] {
+        m_power_off = true;
+        if (m_cpu) {
+            m_cpu->request_stop();
+        }
+    });
+    m_host_bridge->on_pam_change([this](unsigned index, u8 value) { apply_pam(index, value); });
+    m_fw_cfg = std::make_unique<FwCfg>(m_phys);
+}
+
+void PcBoard::setup_firmware_tables() {
+    const ApicLayout layout;
+    acpi::AcpiConfig acfg;
+    acfg.pm_base = kPmBase;
+    acfg.extra_tables = {acpi::build_madt(layout)};
+    if (!m_config.kernel_path.empty()) {
+        // No firmware: program the chipset as a BIOS would and place the tables ourselves.
+        m_pci->config_write(1, 0, 0x60, 4, 0x0B0B0A0Au); // PIRQA-D -> IRQ 10, 10, 11, 11
+        m_pm->set_pm_io(kPmBase, true);
+        const acpi::AcpiImage img = acpi::build_acpi_at(acfg, static_cast<u32>(m_ram_usable_top));
+        u8* tables = m_phys.ram_ptr(m_ram_usable_top);
+        if (tables && img.tables.size() <= kAcpiReserve) {
+            std::copy(img.tables.begin(), img.tables.end(), tables);
+        }
+        std::copy(img.rsdp.begin(), img.rsdp.end(), m_low_rom.begin() + (kRsdpAddr - kLowRomBase));
+        const std::vector<u8> mp =
+            firmware::build_mptable(layout, static_cast<u32>(kMpTableAddr), firmware::MpBuses::PciAndIsa);
+        if (mp.size() <= kLowRomSize - (kMpTableAddr - kLowRomBase)) {
+            std::copy(mp.begin(), mp.end(), m_low_rom.begin() + (kMpTableAddr - kLowRomBase));
+        }
+        return;
+    }
+    // SeaBIOS reads all of this through fw_cfg and builds the tables itself.
+    m_fw_cfg->set_ram_size(m_ram_below_4g);
+    m_fw_cfg->set_cpus(1, 1);
+    const std::vector<E820Entry> ram{{0, m_ram_below_4g, 1}};
+    m_fw_cfg->add_file("etc/e820", FwCfg::encode_e820(ram));
+    const acpi::AcpiFwCfgFiles f = acpi::build_acpi_fw_cfg(acfg);
+    m_fw_cfg->add_file(acpi::kFwCfgTablesFile, f.tables);
+    m_fw_cfg->add_file(acpi::kFwCfgRsdpFile, f.rsdp);
+    m_fw_cfg->add_file(acpi::kFwCfgLoaderFile, f.loader);
+    // No display yet: SeaBIOS mirrors its screen output to COM1.
+    m_fw_cfg->add_file("etc/sercon-port", FwCfg::le(0x3F8, 2));
+    m_fw_cfg->add_file("etc/boot-fail-wait", FwCfg::le(0, 4));
+}
+
+void PcBoard::map_lapic() {
+    if (m_lapic_mapped) {
+        m_phys.unmap(m_lapic_mapped, Lapic::kMmioSize);
+        m_lapic_mapped = 0;
+    }
+    const u64 base = m_lapic->mmio_base();
+    if (m_lapic->hw_enabled() && base + Lapic::kMmioSize <= (u64{1} << 32)) {
+        m_phys.add_mmio(base, Lapic::kMmioSize, m_lapic_mmio.get(), "lapic");
+        m_lapic_mapped = base;
+    }
+}
+
+void PcBoard::apic_base_changed(u64 value) {
+    m_lapic->set_apic_base(value);
+    map_lapic();
+}
+
+void PcBoard::apply_pam(unsigned index, u8 value) {
+    if (m_bios.empty()) {
+        return; // direct boot: 0xE0000-0xFFFFF stays the loader's memory
+    }
+    I440fx::PamRange ranges[2];
+    const unsigned n = I440fx::pam_ranges(index, value, ranges);
+    if (base::log_enabled(base::kLogMmu)) {
+        base::log_printf("pam: PAM%u = 0x%02x\n", index, value);
+    }
+    const u64 low = std::min<u64>(m_bios.size(), 128u << 10);
+    const u64 rom_base = (1u << 20) - low;
+    for (unsigned i = 0; i < n; ++i) {
+        const I440fx::PamRange& r = ranges[i];
+        if (r.attrs == 0) {
+            // Not shadowed: the BIOS ROM where it has bytes, nothing elsewhere.
+            if (r.base >= rom_base) {
+                m_phys.map_host(r.base, r.size, m_bios.data() + m_bios.size() - low + (r.base - rom_base),
+                                false, "bios-low");
+            } else {
+                m_phys.unmap(r.base, r.size);
+            }
+        } else {
+            // Shadow RAM. Write-only (reads from ROM, writes to RAM) cannot be split per
+            // direction here and is treated as read-write; firmware only uses it to copy.
+            const bool writable = (r.attrs & I440fx::kPamWrite) != 0;
+            m_phys.map_host(r.base, r.size, m_shadow.data() + (r.base - kShadowBase), writable,
+                            "shadow");
+        }
+    }
+}
+
+void PcBoard::reset_machine() {
+    m_cpu->reset();
+    for (Device* d : std::initializer_list<Device*>{
+             m_pic.get(), m_pit.get(), m_rtc.get(), m_kbc.get(), m_port92.get(), m_com1.get(),
+             m_com2.get(), m_lapic.get(), m_ioapic.get(), m_pci.get(), m_host_bridge.get(),
+             m_piix3.get(), m_pm.get(), m_fw_cfg.get()}) {
+        d->reset(ResetKind::Warm);
+    }
+    map_lapic();
+    update_a20();
+    if (!m_bios.empty()) {
+        for (unsigned i = 0; i < 7; ++i) {
+            apply_pam(i, 0);
+        }
+    }
 }
 
 std::string PcBoard::boot_kernel() {
@@ -176,10 +350,10 @@ std::string PcBoard::boot_kernel() {
     EntryState e;
     switch (detect_kernel_format(files.kernel)) {
     case KernelFormat::BzImage:
-        err = load_linux(m_phys, m_ram_below_4g, files, m_e820, e);
+        err = load_linux(m_phys, m_ram_usable_top, files, m_e820, e);
         break;
     case KernelFormat::Multiboot:
-        err = load_multiboot(m_phys, m_ram_below_4g, files, m_e820, e);
+        err = load_multiboot(m_phys, m_ram_usable_top, files, m_e820, e);
         break;
     case KernelFormat::Unknown:
         return "'" + m_config.kernel_path + "' is neither a Linux bzImage nor a Multiboot kernel";
@@ -236,7 +410,7 @@ void PcBoard::port_out(u16 port, unsigned size, u32 value) {
     }
 }
 
-u8 PcBoard::acknowledge_interrupt() { return m_pic->acknowledge(); }
+u8 PcBoard::acknowledge_interrupt() { return m_lapic->acknowledge(); }
 
 void PcBoard::intr_changed(bool asserted) {
     if (m_cpu) {
@@ -280,6 +454,9 @@ RunResult PcBoard::run(HostEvents* host) {
         if (m_debug_exit.requested()) {
             return RunResult{m_debug_exit.status(), {}};
         }
+        if (m_power_off) {
+            return RunResult{0, {}};
+        }
         if (ex == cpu::RunExit::Shutdown || m_shutdown || m_reset_requested) {
             const bool triple = m_shutdown && m_shutdown_kind == cpu::ShutdownKind::TripleFault;
             m_shutdown = false;
@@ -288,14 +465,9 @@ RunResult PcBoard::run(HostEvents* host) {
                 return RunResult{0, triple ? "guest triple fault: machine shut down (-no-reboot)"
                                            : "guest requested a reset: exiting (-no-reboot)"};
             }
-            m_cpu->reset();
-            m_pic->reset(ResetKind::Warm);
-            m_pit->reset(ResetKind::Warm);
-            m_rtc->reset(ResetKind::Warm);
-            m_kbc->reset(ResetKind::Warm);
-            m_port92->reset(ResetKind::Warm);
-            update_a20();
+            reset_machine();
             if (!m_config.kernel_path.empty()) {
+                setup_firmware_tables();
                 if (std::string e = boot_kernel(); !e.empty()) {
                     return RunResult{1, e};
                 }
@@ -315,7 +487,7 @@ RunResult PcBoard::run(HostEvents* host) {
                 if (!host) {
                     return RunResult{0, "guest halted with nothing left to wake it"};
                 }
-                host->wait(100'000'000);
+                host->wait(HostEvents::kUntilInput);
                 continue;
             }
             const u64 gap = next > m_sched.now() ? next - m_sched.now() : 0;

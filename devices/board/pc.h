@@ -9,7 +9,14 @@
 #include "devices/board/host_events.h"
 #include "devices/char/char_sink.h"
 #include "devices/char/debugcon.h"
+#include "devices/acpi/piix4_pm.h"
 #include "devices/char/uart16550.h"
+#include "devices/firmware/fw_cfg.h"
+#include "devices/intc/ioapic.h"
+#include "devices/intc/lapic.h"
+#include "devices/pci/i440fx.h"
+#include "devices/pci/pci_bus.h"
+#include "devices/pci/piix3.h"
 #include "devices/input/i8042.h"
 #include "devices/intc/i8259.h"
 #include "devices/io_bus.h"
@@ -21,6 +28,7 @@
 #include "devices/timer/mc146818.h"
 #include "mmu/phys_map.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,6 +54,45 @@ struct BoardConfig {
 struct RunResult {
     int exit_status = 0;
     std::string message; ///< printed by the frontend when not empty
+};
+
+/// Fans each ISA IRQ out to both interrupt controllers, as the PC's wiring does: the 8259A pair
+/// and the I/O APIC (where ISA IRQ0, the PIT, arrives on pin 2).
+class IsaIrqFanout final : public IrqSink {
+public:
+    IsaIrqFanout(IrqSink& pic, IrqSink& ioapic) : m_pic(pic), m_ioapic(ioapic) {}
+    void set_irq(unsigned line, bool level) override {
+        m_pic.set_irq(line, level);
+        if (line == 0) {
+            m_ioapic.set_irq(2, level);
+        } else if (line != 2) {
+            m_ioapic.set_irq(line, level);
+        }
+    }
+
+private:
+    IrqSink& m_pic;
+    IrqSink& m_ioapic;
+};
+
+/// Wraps an MMIO device so that the virtual clock is brought up to date before each access
+/// (the local APIC's timer count must be exact when read).
+class ClockedMmio final : public mmu::MmioOps {
+public:
+    ClockedMmio(mmu::MmioOps& inner, std::function<void()> sync)
+        : m_inner(inner), m_sync(std::move(sync)) {}
+    u64 mmio_read(u64 offset, unsigned size) override {
+        m_sync();
+        return m_inner.mmio_read(offset, size);
+    }
+    void mmio_write(u64 offset, unsigned size, u64 value) override {
+        m_sync();
+        m_inner.mmio_write(offset, size, value);
+    }
+
+private:
+    mmu::MmioOps& m_inner;
+    std::function<void()> m_sync;
 };
 
 class PcBoard final : public cpu::CpuEnv, public IntrListener {
@@ -75,6 +122,7 @@ public:
     u8 acknowledge_interrupt() override;
     u64 tsc() override;
     void shutdown(cpu::ShutdownKind kind) override;
+    void apic_base_changed(u64 value) override;
 
     // IntrListener (the 8259A's INT output)
     void intr_changed(bool asserted) override;
@@ -88,6 +136,11 @@ private:
     /// so devices see exact time on every access.
     void sync_clock();
     void update_a20();
+    void wire_pci_and_acpi();
+    void setup_firmware_tables();
+    void map_lapic();
+    void apply_pam(unsigned index, u8 value);
+    void reset_machine();
 
     BoardConfig m_config;
     mmu::PhysMap m_phys;
@@ -97,6 +150,19 @@ private:
     std::unique_ptr<cpu::ExecutionEngine> m_engine;
     CharSink m_null_sink;
     std::unique_ptr<I8259> m_pic;
+    std::unique_ptr<IoApic> m_ioapic;
+    std::unique_ptr<Lapic> m_lapic;
+    std::unique_ptr<IsaIrqFanout> m_isa_irq;
+    std::unique_ptr<ClockedMmio> m_lapic_mmio;
+    std::unique_ptr<ClockedMmio> m_ioapic_mmio;
+    u64 m_lapic_mapped = 0; ///< base of the mapped LAPIC page (0 = unmapped)
+    std::unique_ptr<PciBus> m_pci;
+    std::unique_ptr<I440fx> m_host_bridge;
+    std::unique_ptr<Piix3> m_piix3;
+    std::unique_ptr<Piix4Pm> m_pm;
+    std::unique_ptr<FwCfg> m_fw_cfg;
+    std::vector<u8> m_shadow; ///< shadow RAM for 0xC0000-0xFFFFF (BIOS boot, PAM)
+    bool m_power_off = false;
     std::unique_ptr<I8254> m_pit;
     std::unique_ptr<Mc146818> m_rtc;
     std::unique_ptr<I8042> m_kbc;
@@ -108,7 +174,8 @@ private:
     std::vector<u8> m_bios;
     std::vector<u8> m_low_rom; ///< writable copy of 0xE0000-0xFFFFF for direct boot tables
     std::vector<E820Entry> m_e820;
-    u64 m_ram_below_4g = 0;
+    u64 m_ram_below_4g = 0; ///< end of guest RAM below 4 GiB
+    u64 m_ram_usable_top = 0; ///< end of RAM the OS may use (ACPI tables sit above it)
     bool m_shutdown = false;
     bool m_reset_requested = false;
     bool m_quit = false;

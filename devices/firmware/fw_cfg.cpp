@@ -111,9 +111,10 @@ void FwCfg::select(u16 key) {
 }
 
 FwCfg::Item* FwCfg::current() {
-    // Bit 14 marks a write selection and bit 15 an architecture-specific key; both index
-    // the same item space here (we define no architecture items).
-    auto it = m_items.find(static_cast<u16>(m_selector & 0x3FFF));
+    // Bit 14 marks a write selection. Bit 15 selects the architecture-specific key space
+    // (0x8000 and up, e.g. QEMU's legacy ACPI-table list), which stays distinct: we define
+    // no such items, so they read as zero, as on QEMU.
+    auto it = m_items.find(static_cast<u16>(m_selector & ~0x4000u));
     return it == m_items.end() ? nullptr : &it->second;
 }
 

@@ -15,6 +15,10 @@ I440fx::I440fx() : PciDevice(0x8086, 0x1237, 0x060000, 0x02) {
     // SMRAM: bits 2:0 are hardwired to 010b (compatible SMRAM at 0xA0000).
     init_reg(kSmram, 1, 0x02);
     set_wmask(kSmram, 1, 0x78);
+    // Subsystem 1AF4:1100 is how firmware (SeaBIOS) recognises the QEMU-compatible "pc"
+    // platform whose fw_cfg and paravirtual conventions tx86 implements.
+    init_reg(pci_cfg::kSubsysVendor, 2, 0x1AF4);
+    init_reg(pci_cfg::kSubsysId, 2, 0x1100);
 }
 
 unsigned I440fx::pam_ranges(unsigned index, u8 value, PamRange out[2]) {

@@ -75,6 +75,12 @@ class Guest:
         return status, "\n".join(lines).strip()
 
 
+def last_line(text):
+    # The serial console echoes (and may wrap) the command; its result is the last line.
+    lines = [l.strip() for l in text.strip().splitlines() if l.strip()]
+    return lines[-1] if lines else ""
+
+
 def fail(g, why):
     print(f"FAIL: {why}")
     print("---- last console lines ----")
@@ -106,13 +112,14 @@ def main():
     ap.add_argument("tx86")
     ap.add_argument("--append", default="")
     ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument("--extra", default="", help="extra tx86 options, space separated")
     a = ap.parse_args()
 
     subprocess.run(["bash", os.path.join(TOP, "scripts", "build-guest.sh")], check=True)
     guest = os.path.join(TOP, "cache", "guest")
     argv = [a.tx86, "-m", "256", "-nographic", "-no-reboot",
             "-kernel", os.path.join(guest, "bzImage"), "-initrd", os.path.join(guest, "initrd.gz"),
-            "-append", ("console=ttyS0 " + a.append).strip()]
+            "-append", ("console=ttyS0 " + a.append).strip()] + a.extra.split()
     print("running:", " ".join(argv))
     t0 = time.time()
     g = Guest(argv, a.timeout)
@@ -142,15 +149,15 @@ def main():
         t = time.time()
         st, out = g.command(cmd)
         expect = run_host(cmd) if host_busybox() else None
-        print(f"{name}: {out!r} ({time.time() - t:.1f} s)")
+        print(f"{name}: {last_line(out)!r} ({time.time() - t:.1f} s)")
         if st != 0:
             failures.append(f"{name}: exit status {st}")
-        elif expect is not None and out.split()[:1] != expect.split()[:1]:
+        elif expect is not None and last_line(out).split()[:1] != expect.split()[:1]:
             failures.append(f"{name}: guest {out!r} != host {expect!r}")
     t = time.time()
     st, out = g.command(FORK_CMD)
-    print(f"fork+exec: {out!r} ({time.time() - t:.1f} s)")
-    if out.strip().splitlines()[-1:] != ["forks=500"]:
+    print(f"fork+exec: {last_line(out)!r} ({time.time() - t:.1f} s)")
+    if last_line(out) != "forks=500":
         failures.append(f"fork loop gave {out!r}")
 
     g.proc.stdin.write(b"poweroff\n")

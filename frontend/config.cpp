@@ -191,6 +191,7 @@ bool parse_accel(std::string_view arg, std::string& out, std::string& err) {
 /// QEMU's "-icount [shift=]N[,sleep=on|off]": each guest instruction takes 2^N virtual ns;
 /// with sleep=off the virtual clock jumps over idle time instead of waiting for the host.
 bool parse_icount(std::string_view arg, MachineConfig& cfg, std::string& err) {
+    cfg.icount = true;
     while (!arg.empty()) {
         const auto comma = arg.find(',');
         std::string_view item = arg.substr(0, comma);
@@ -329,7 +330,8 @@ std::string help_text() {
            "-m [size=]megs[K|M|G]    guest RAM size (default 128M; 1M..3584M; bare number = MiB)\n"
            "-accel interp|jit        execution engine (default interp)\n"
            "-icount [shift=]N[,sleep=on|off]\n"
-           "                         each instruction takes 2^N virtual ns (default 0); sleep=off\n"
+           "                         deterministic clock: each instruction takes 2^N virtual ns\n"
+           "                         (default: the guest clock follows host time); sleep=off\n"
            "                         lets the virtual clock skip idle time instead of waiting\n"
            "\n"
            "Boot options:\n"

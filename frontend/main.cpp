@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
     bc.kernel_path = cfg.kernel;
     bc.initrd_path = cfg.initrd;
     bc.cmdline = cfg.append;
+    bc.icount = cfg.icount;
     bc.ns_per_insn = u64{1} << cfg.icount_shift;
 
     devices::PcBoard board;

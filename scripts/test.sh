@@ -18,7 +18,7 @@ if ! ninja -C "$BUILD" -j"$(nproc)"; then
   exit 1
 fi
 
-meson test -C "$BUILD" --print-errorlogs --num-processes 1
+meson test -C "$BUILD" --print-errorlogs --num-processes "$(nproc)"
 status=$?
 python3 - "$BUILD/meson-logs/testlog.json" <<'PY'
 import json, sys

@@ -12,6 +12,7 @@ namespace {
 constexpr u64 kGdtAddr = 0x0800;       // 4 descriptors
 constexpr u64 kBootParams = 0x10000;   // Linux "zero page" (4 KiB)
 constexpr u64 kCmdlineAddr = 0x20000;  // command line (up to 64 KiB)
+constexpr u64 kSetupDataAddr = 0x30000; // setup_data chain (RNG seed)
 constexpr u64 kMbInfo = 0x9000;        // Multiboot info + mmap + modules + strings
 constexpr u64 kLinuxLoadAddr = 0x100000;
 
@@ -174,6 +175,18 @@ std::string load_linux(mmu::PhysMap& mem, u64 ram_top, const BootFiles& f,
     const u64 ext_k = ram_top > 0x100000 ? (ram_top - 0x100000) >> 10 : 0;
     put32(&bp[0x1E0], static_cast<u32>(ext_k)); // alt_mem_k
     put16(&bp[0x002], static_cast<u16>(std::min<u64>(ext_k, 0xFC00))); // screen_info.ext_mem_k
+    // A random seed through setup_data (SETUP_RNG_SEED, protocol 2.09+), as QEMU passes one:
+    // without it the kernel has no entropy source in a deterministic machine and spins for
+    // seconds generating some before it can run init.
+    if (version >= 0x0209 && !f.rng_seed.empty()) {
+        std::vector<u8> sd(16 + f.rng_seed.size(), 0);
+        put32(&sd[8], 9); // SETUP_RNG_SEED
+        put32(&sd[12], static_cast<u32>(f.rng_seed.size()));
+        std::copy(f.rng_seed.begin(), f.rng_seed.end(), sd.begin() + 16);
+        if (copy_in(mem, kSetupDataAddr, sd.data(), sd.size())) {
+            put64(&bp[0x250], kSetupDataAddr);
+        }
+    }
     copy_in(mem, kBootParams, bp.data(), bp.size());
 
     write_gdt(mem, entry);

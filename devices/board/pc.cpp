@@ -9,9 +9,12 @@
 #include "devices/intc/apic_layout.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <ctime>
 #include <fstream>
 #include <iterator>
+#include <random>
 
 namespace devices {
 namespace {
@@ -197,6 +200,7 @@ std::string PcBoard::create(const BoardConfig& config) {
         return err;
     }
 
+    m_host_start = host_ns();
     m_cpu = std::make_unique<cpu::Cpu>(m_phys, *this);
     m_engine = std::make_unique<cpu::interp::Interpreter>();
     m_cpu->set_engine(m_engine.get());
@@ -347,6 +351,11 @@ std::string PcBoard::boot_kernel() {
         return err;
     }
     files.cmdline = m_config.cmdline;
+    // Seed the guest's RNG from the host, as QEMU does (reproducible with a fixed rtc_start).
+    std::random_device rd;
+    for (int i = 0; i < 32; ++i) {
+        files.rng_seed.push_back(static_cast<u8>(m_config.rtc_start >= 0 ? i * 37 + 11 : rd()));
+    }
     EntryState e;
     switch (detect_kernel_format(files.kernel)) {
     case KernelFormat::BzImage:
@@ -385,11 +394,24 @@ std::string PcBoard::boot_kernel() {
 
 void PcBoard::update_a20() { m_phys.set_a20(m_kbc->a20() || m_port92->a20()); }
 
+u64 PcBoard::host_ns() {
+    return static_cast<u64>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::steady_clock::now().time_since_epoch())
+                                .count());
+}
+
+u64 PcBoard::clock_now() const {
+    if (m_config.icount) {
+        return m_chunk_ns + (m_cpu->icount - m_chunk_icount) * m_config.ns_per_insn;
+    }
+    return host_ns() - m_host_start;
+}
+
 void PcBoard::sync_clock() {
     if (!m_cpu) {
         return;
     }
-    const u64 t = m_chunk_ns + (m_cpu->icount - m_chunk_icount) * m_config.ns_per_insn;
+    const u64 t = clock_now();
     if (t > m_sched.now()) {
         m_sched.advance_to(t);
         m_sched.run_due();
@@ -419,9 +441,8 @@ void PcBoard::intr_changed(bool asserted) {
 }
 
 u64 PcBoard::tsc() {
-    // 1 GHz: one tick per virtual nanosecond, counted to the current instruction.
-    const u64 t = m_chunk_ns + (m_cpu->icount - m_chunk_icount) * m_config.ns_per_insn;
-    return std::max(t, m_sched.now());
+    // 1 GHz: one tick per virtual nanosecond, up to the current instruction.
+    return std::max(clock_now(), m_sched.now());
 }
 
 void PcBoard::shutdown(cpu::ShutdownKind kind) {
@@ -437,17 +458,29 @@ RunResult PcBoard::run(HostEvents* host) {
         if (m_quit) {
             return RunResult{0, {}};
         }
+        sync_clock();
         u64 budget = kMaxChunk;
         const u64 now = m_sched.now();
         const u64 deadline = m_sched.next_deadline();
         if (deadline != Scheduler::kNever) {
             const u64 gap = deadline > now ? deadline - now : 0;
-            budget = std::clamp<u64>((gap + m_config.ns_per_insn - 1) / m_config.ns_per_insn, 1,
-                                     kMaxChunk);
+            // Run up to the next timer: exactly in icount mode, by the measured speed otherwise.
+            const u64 want = m_config.icount
+                                 ? (gap + m_config.ns_per_insn - 1) / m_config.ns_per_insn
+                                 : static_cast<u64>(static_cast<double>(gap) * m_insn_per_ns);
+            budget = std::clamp<u64>(want, m_config.icount ? 1 : 256, kMaxChunk);
         }
         m_chunk_ns = now;
         m_chunk_icount = m_cpu->icount;
+        const u64 host_before = host_ns();
         const cpu::RunExit ex = m_cpu->run(budget);
+        if (!m_config.icount) {
+            const u64 ran = m_cpu->icount - m_chunk_icount;
+            const u64 took = host_ns() - host_before;
+            if (ran > 1000 && took > 0) {
+                m_insn_per_ns = 0.9 * m_insn_per_ns + 0.1 * (static_cast<double>(ran) / took);
+            }
+        }
         sync_clock();
         m_sched.run_due();
 
@@ -491,10 +524,20 @@ RunResult PcBoard::run(HostEvents* host) {
                 continue;
             }
             const u64 gap = next > m_sched.now() ? next - m_sched.now() : 0;
-            // Idle time passes in real time when a user is watching; tests skip it.
-            const u64 slept = host ? host->wait(gap) : gap;
-            m_sched.advance(std::min(slept, gap));
-            m_sched.run_due();
+            if (m_config.icount) {
+                // The virtual clock stands still while halted: move it to the next event,
+                // after waiting that long on the host unless -icount sleep=off skips it.
+                const u64 slept = host ? host->wait(gap) : gap;
+                m_sched.advance(std::min(slept, gap));
+                m_sched.run_due();
+            } else {
+                if (host) {
+                    host->wait(gap);
+                } else {
+                    std::this_thread::sleep_for(std::chrono::nanoseconds(gap));
+                }
+                sync_clock();
+            }
         }
     }
 }

@@ -44,7 +44,9 @@ struct BoardConfig {
     CharSink* serial = nullptr;   ///< COM1 output (nullptr = discard)
     CharSink* debugcon = nullptr; ///< port 0xE9 output (nullptr = discard)
     bool no_reboot = false;
-    /// Virtual nanoseconds per guest instruction: the clock devices and the TSC see.
+    /// Deterministic clock (QEMU's -icount): virtual time advances by `ns_per_insn` per
+    /// executed instruction. Otherwise (the default) virtual time is host monotonic time.
+    bool icount = false;
     u64 ns_per_insn = 1;
     /// Fixed RTC start (Unix seconds) for reproducible runs; negative = host time.
     i64 rtc_start = -1;
@@ -135,6 +137,9 @@ private:
     /// Brings the virtual clock up to the instruction being executed and fires due timers,
     /// so devices see exact time on every access.
     void sync_clock();
+    /// The clock's value for the instruction being executed (icount or host time).
+    u64 clock_now() const;
+    static u64 host_ns();
     void update_a20();
     void wire_pci_and_acpi();
     void setup_firmware_tables();
@@ -183,6 +188,10 @@ private:
     // Clock bookkeeping for the current CPU run.
     u64 m_chunk_ns = 0;
     u64 m_chunk_icount = 0;
+    /// Host-clock mode: host time at creation, and the measured guest instructions per ns
+    /// used to size CPU runs to the next timer deadline.
+    u64 m_host_start = 0;
+    double m_insn_per_ns = 0.05;
 };
 
 } // namespace devices

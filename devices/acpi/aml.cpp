@@ -213,6 +213,31 @@ Bytes res_io(u16 min, u16 max, u8 align, u8 length) {
             length};
 }
 
+Bytes res_word_producer(u8 kind, u16 min, u16 max) {
+    // Large item 0x08, length 13: type, general flags (min/max fixed, producer, positive
+    // decode), type flags (I/O: entire range), granularity, min, max, translation, length.
+    const u16 len = static_cast<u16>(max - min + 1);
+    return {0x88, 13, 0, kind, 0x0C, static_cast<u8>(kind == 1 ? 0x03 : 0x00), 0, 0,
+            static_cast<u8>(min), static_cast<u8>(min >> 8), static_cast<u8>(max),
+            static_cast<u8>(max >> 8), 0, 0, static_cast<u8>(len), static_cast<u8>(len >> 8)};
+}
+
+Bytes res_dword_memory_producer(u32 min, u32 max) {
+    // Large item 0x07, length 23: memory, min/max fixed producer, read-write cacheable.
+    Bytes out{0x87, 23, 0, 0, 0x0C, 0x03};
+    auto put = [&](u32 v) {
+        for (unsigned i = 0; i < 4; ++i) {
+            out.push_back(static_cast<u8>(v >> (8 * i)));
+        }
+    };
+    put(0);
+    put(min);
+    put(max);
+    put(0);
+    put(max - min + 1);
+    return out;
+}
+
 Bytes res_irq_noflags(u16 mask) {
     // Small item 0x04, length 2: the IRQ mask only.
     return {0x22, static_cast<u8>(mask), static_cast<u8>(mask >> 8)};

@@ -64,6 +64,11 @@ enum class Polarity : u8 { ActiveHigh, ActiveLow };
 enum class Sharing : u8 { Exclusive, Shared };
 Bytes res_interrupt(Trigger trigger, Polarity polarity, Sharing sharing,
                     const std::vector<u32>& irqs);
+/// Word address-space descriptor produced by a bridge (6.4.3.5.3): `kind` 1 = I/O range,
+/// 2 = bus numbers; fixed [min, max], positive decode.
+Bytes res_word_producer(u8 kind, u16 min, u16 max);
+/// DWord memory range produced by a bridge (6.4.3.5.2): read-write, cacheable, fixed.
+Bytes res_dword_memory_producer(u32 min, u32 max);
 /// ResourceTemplate(): a Buffer holding the descriptors followed by an End Tag.
 Bytes resource_template(std::initializer_list<Bytes> descriptors);
 

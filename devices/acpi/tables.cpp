@@ -139,6 +139,17 @@ Bytes dsdt_body(const AcpiConfig& cfg) {
         name("_ADR", integer(0)),
         name("_UID", integer(0)),
         name("_PRT", package(prt)),
+        // The root bridge's windows: every bus number, I/O around the config ports, the
+        // legacy VGA window and the PCI hole below the APICs (Linux reads these, and
+        // complains about a bridge without a bus range).
+        name("_CRS", resource_template({
+                         res_word_producer(2, 0x00, 0xFF),
+                         res_io(0xCF8, 0xCF8, 1, 8),
+                         res_word_producer(1, 0x0000, 0x0CF7),
+                         res_word_producer(1, 0x0D00, 0xFFFF),
+                         res_dword_memory_producer(0x000A0000, 0x000BFFFF),
+                         res_dword_memory_producer(cfg.pci_hole_start, 0xFEBFFFFF),
+                     })),
     });
     if (cfg.isa_devices) {
         append(pci0, isa_devices());

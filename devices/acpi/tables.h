@@ -28,6 +28,8 @@ struct AcpiConfig {
     u8 acpi_disable = 0xF0;  ///< value written to smi_cmd to clear SCI_EN
     /// ISA IRQ of PIRQA-D; the board (direct boot) or SeaBIOS programs the PIIX3 alike.
     std::array<u8, 4> pirq_irqs{10, 10, 11, 11};
+    /// Start of the PCI memory hole (above RAM); the root bridge's window ends at 0xFEBFFFFF.
+    u32 pci_hole_start = 0xE0000000;
     /// RSDP revision 2 with an XSDT, FADT revision 3 with the reset register (0xCF9 = 0x06).
     bool acpi2 = true;
     /// Describe the PS/2 keyboard/mouse, RTC and COM1 in the DSDT.

@@ -281,7 +281,7 @@ std::string load_multiboot(mmu::PhysMap& mem, u64 ram_top, const BootFiles& f,
     // Multiboot information structure, memory map, module and strings at kMbInfo.
     std::vector<u8> info(0x1000, 0);
     u32 mbflags = 0x1 | 0x4 | 0x40; // mem_*, cmdline, mmap
-    const u64 lower_k = 640;
+    const u64 lower_k = 639; // the top KiB below 640 is the EBDA (reserved in e820)
     const u64 upper_k = ram_top > 0x100000 ? (ram_top - 0x100000) >> 10 : 0;
     put32(&info[4], static_cast<u32>(lower_k));
     put32(&info[8], static_cast<u32>(upper_k));
@@ -302,7 +302,9 @@ std::string load_multiboot(mmu::PhysMap& mem, u64 ram_top, const BootFiles& f,
     put32(&info[48], static_cast<u32>(kMbInfo + mmap_start));
     // Command line string.
     const usize cmd_pos = 0x600;
-    const std::string cmd = f.cmdline.substr(0, 0x3FF);
+    // The command line starts with the kernel's name, as GRUB and QEMU pass it.
+    const std::string full = f.kernel_name.empty() ? f.cmdline : f.kernel_name + " " + f.cmdline;
+    const std::string cmd = full.substr(0, 0x3FF);
     std::memcpy(&info[cmd_pos], cmd.c_str(), cmd.size() + 1);
     put32(&info[16], static_cast<u32>(kMbInfo + cmd_pos));
     if (!f.initrd.empty()) {

@@ -39,6 +39,7 @@ struct BootFiles {
     std::vector<u8> kernel;
     std::vector<u8> initrd; ///< empty = none
     std::string cmdline;
+    std::string kernel_name; ///< Multiboot: prefixed to the command line
     std::vector<u8> rng_seed; ///< passed to Linux as SETUP_RNG_SEED (empty = none)
 };
 

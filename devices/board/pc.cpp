@@ -6,6 +6,7 @@
 #include "devices/acpi/madt.h"
 #include "devices/acpi/tables.h"
 #include "devices/firmware/mptable.h"
+#include "devices/firmware/smbios.h"
 #include "devices/intc/apic_layout.h"
 
 #include <algorithm>
@@ -42,6 +43,8 @@ constexpr u64 kShadowSize = 0x40000;
 constexpr u64 kAcpiReserve = 0x10000;
 constexpr u64 kRsdpAddr = 0xF0000;
 constexpr u64 kMpTableAddr = 0xF1000;
+constexpr u64 kSmbiosEntryAddr = 0xF0100;
+constexpr u64 kSmbiosTableAddr = 0xF2000;
 constexpr u16 kPmBase = 0x600;
 /// Longest CPU run between two looks at host input (instructions).
 constexpr u64 kMaxChunk = 200000;
@@ -243,6 +246,9 @@ void PcBoard::setup_firmware_tables() {
     const ApicLayout layout;
     acpi::AcpiConfig acfg;
     acfg.pm_base = kPmBase;
+    // The PCI hole starts at the first 256 MiB boundary above RAM (at least 2 GiB, as QEMU).
+    acfg.pci_hole_start = static_cast<u32>(std::max<u64>(
+        (m_ram_below_4g + 0x0FFFFFFF) & ~u64{0x0FFFFFFF}, 0x80000000u));
     acfg.extra_tables = {acpi::build_madt(layout)};
     if (!m_config.kernel_path.empty()) {
         // No firmware: program the chipset as a BIOS would and place the tables ourselves.
@@ -254,6 +260,10 @@ void PcBoard::setup_firmware_tables() {
             std::copy(img.tables.begin(), img.tables.end(), tables);
         }
         std::copy(img.rsdp.begin(), img.rsdp.end(), m_low_rom.begin() + (kRsdpAddr - kLowRomBase));
+        // SMBIOS: entry point in the BIOS area, structures just after the MP table room.
+        const firmware::SmbiosImage smb = firmware::build_smbios(static_cast<u32>(kSmbiosTableAddr));
+        std::copy(smb.entry.begin(), smb.entry.end(), m_low_rom.begin() + (kSmbiosEntryAddr - kLowRomBase));
+        std::copy(smb.table.begin(), smb.table.end(), m_low_rom.begin() + (kSmbiosTableAddr - kLowRomBase));
         const std::vector<u8> mp =
             firmware::build_mptable(layout, static_cast<u32>(kMpTableAddr), firmware::MpBuses::PciAndIsa);
         if (mp.size() <= kLowRomSize - (kMpTableAddr - kLowRomBase)) {
@@ -351,6 +361,7 @@ std::string PcBoard::boot_kernel() {
         return err;
     }
     files.cmdline = m_config.cmdline;
+    files.kernel_name = m_config.kernel_path;
     // Seed the guest's RNG from the host, as QEMU does (reproducible with a fixed rtc_start).
     std::random_device rd;
     for (int i = 0; i < 32; ++i) {

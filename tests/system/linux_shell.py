@@ -178,4 +178,5 @@ def main():
     print(f"PASS ({time.time() - t0:.1f} s)")
 
 
-main()
+if __name__ == "__main__":
+    main()

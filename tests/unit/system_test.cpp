@@ -720,7 +720,10 @@ TEST_CASE("CPUID, MSRs, RDTSC", "[system]") {
     CHECK(std::string(vendor) == "GenuineIntel");
     const CpuidResult r1 = cpuid(c, 1, 0);
     CHECK(r1.eax == 0x6D6);
-    CHECK((r1.edx & (1u << 9)) == 0);  // no APIC yet
+    CHECK((r1.edx & (1u << 9)) != 0); // APIC: IA32_APIC_BASE is globally enabled at reset
+    c.s.msr.apic_base &= ~u64{0x800};
+    CHECK((cpuid(c, 1, 0).edx & (1u << 9)) == 0); // the SDM clears it with the APIC disabled
+    c.s.msr.apic_base |= 0x800;
     CHECK((r1.edx & (1u << 11)) != 0); // SEP
     CHECK((cpuid(c, 0x80000001u, 0).edx & (1u << 20)) != 0);
     const CpuidResult b = cpuid(c, 0x80000002u, 0);

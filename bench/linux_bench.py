@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# Boot-and-workloads benchmark: the same Debian i386 kernel and busybox initramfs under tx86
+# and under Debian's qemu-system-i386 (TCG), one after the other in one run. Reports the time
+# from start to the shell prompt and the time of each workload, run through the serial console,
+# and the tx86/QEMU ratios (below 1.0 means tx86 is faster).
+#
+# Usage: bench/linux_bench.py [--tx86 build/tx86] [--only tx86|qemu] [--runs N]
+import argparse
+import os
+import re
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.abspath(os.path.join(HERE, ".."))
+sys.path.insert(0, os.path.join(TOP, "tests", "system"))
+import linux_shell as ls  # noqa: E402
+
+WORKLOADS = [
+    ("gen-data", "seq 1 200000 | awk '{print ($1*7919)%100003 \" row \" $1}' > /tmp/d"),
+    ("gzip -6", "gzip -6 -c /tmp/d | wc -c"),
+    ("sha256sum", "sha256sum /tmp/d"),
+    ("sort", "sort -n /tmp/d | wc -l"),
+    ("awk-float", "awk 'BEGIN{s=0; for(i=1;i<=300000;i++) s+=1.5*i/(i+0.5)/(i*i+3.25); "
+                  "printf \"%.12f\\n\", s}'"),
+    ("fork+exec x600", "i=0; while [ $i -lt 600 ]; do /bin/true; i=$((i+1)); done; echo $i"),
+    ("pipe 8MB", "dd if=/dev/zero bs=4096 count=2048 2>/dev/null | head -c 8388608 | wc -c"),
+]
+
+
+def run_one(name, argv, timeout):
+    t0 = time.time()
+    g = ls.Guest(argv, timeout)
+    g.read_until(re.escape("busybox shell ready"), "the shell")
+    g.proc.stdin.write(b"\n")
+    g.read_until(re.escape(ls.PROMPT), "the prompt")
+    res = {"boot to shell": time.time() - t0}
+    for wname, cmd in WORKLOADS:
+        t = time.time()
+        st, out = g.command(cmd)
+        res[wname] = time.time() - t
+        if st != 0:
+            print(f"{name}: {wname} failed: {out!r}")
+    g.proc.stdin.write(b"poweroff\n")
+    g.proc.stdin.flush()
+    try:
+        g.proc.communicate(timeout=60)
+    except Exception:
+        g.proc.kill()
+    return res
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tx86", default=os.path.join(TOP, "build", "tx86"))
+    ap.add_argument("--only", choices=["tx86", "qemu"])
+    ap.add_argument("--timeout", type=float, default=1800)
+    a = ap.parse_args()
+    import subprocess
+    subprocess.run(["bash", os.path.join(TOP, "scripts", "build-guest.sh")], check=True)
+    guest = os.path.join(TOP, "cache", "guest")
+    common = ["-m", "256", "-nographic", "-no-reboot", "-kernel", os.path.join(guest, "bzImage"),
+              "-initrd", os.path.join(guest, "initrd.gz"), "-append", "console=ttyS0"]
+    results = {}
+    if a.only != "qemu":
+        results["tx86"] = run_one("tx86", [a.tx86] + common, a.timeout)
+    if a.only != "tx86":
+        results["qemu"] = run_one("qemu", ["qemu-system-i386", "-display", "none"] + common,
+                                  a.timeout)
+    keys = ["boot to shell"] + [w for w, _ in WORKLOADS]
+    print(f"{'':18}" + "".join(f"{k:>12}" for k in results) + ("   tx86/qemu" if len(results) == 2 else ""))
+    for k in keys:
+        row = f"{k:18}" + "".join(f"{results[e][k]:11.2f}s" for e in results)
+        if len(results) == 2:
+            row += f"   {results['tx86'][k] / max(results['qemu'][k], 1e-3):9.2f}x"
+        print(row)
+
+
+if __name__ == "__main__":
+    main()

@@ -506,8 +506,11 @@ RunResult PcBoard::run(HostEvents* host) {
             m_shutdown = false;
             m_reset_requested = false;
             if (m_config.no_reboot) {
-                return RunResult{0, triple ? "guest triple fault: machine shut down (-no-reboot)"
-                                           : "guest requested a reset: exiting (-no-reboot)"};
+                // A triple fault is an error (status 4: even, so never confused with the
+                // odd statuses of isa-debug-exit); a reset the guest asked for is not.
+                return triple ? RunResult{kTripleFaultStatus,
+                                          "guest triple fault: machine shut down (-no-reboot)"}
+                              : RunResult{0, "guest requested a reset: exiting (-no-reboot)"};
             }
             reset_machine();
             if (!m_config.kernel_path.empty()) {

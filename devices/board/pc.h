@@ -52,6 +52,9 @@ struct BoardConfig {
     i64 rtc_start = -1;
 };
 
+/// Exit status of tx86 when the guest triple-faults under -no-reboot.
+inline constexpr int kTripleFaultStatus = 4;
+
 /// How a run ended.
 struct RunResult {
     int exit_status = 0;

@@ -47,6 +47,31 @@ u32 check_rights(const PagingContext& ctx, const Rights& r, Access access, bool 
     return 0;
 }
 
+/// The last step of every walk: checks the accumulated rights, sets A (and D on writes) in the
+/// entry that maps the page, and builds the translation. `frame` is the page's physical base
+/// and `offset_mask` its size - 1.
+Translation map_leaf(PhysMap& mem, const PagingContext& ctx, u64 entry_addr, unsigned entry_size,
+                     u64 entry, u64 frame, u64 offset_mask, const Rights& r, Access access,
+                     bool user, u64 lin) {
+    if (u32 e = check_rights(ctx, r, access, user)) {
+        return fault(e);
+    }
+    const u64 want = kA | (access == Access::Write ? kD : 0);
+    if ((entry & want) != want) {
+        entry |= want;
+        mem.write(entry_addr, entry_size, entry);
+    }
+    Translation t;
+    t.ok = true;
+    t.phys = frame | (lin & offset_mask);
+    t.user = r.user;
+    t.writable = (entry & kD) && (r.write || (!user && !(ctx.cr0 & kCr0WP)));
+    t.global = (entry & kG) && (ctx.cr4 & kCr4PGE);
+    t.nx = r.nx;
+    t.page_mask = offset_mask;
+    return t;
+}
+
 } // namespace
 
 Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access access, bool user) {
@@ -72,23 +97,8 @@ Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access ac
             if (pde & 0x3E0000u) {
                 return fault(fault_base | kPfPresent | kPfReserved);
             }
-            if (u32 e = check_rights(ctx, r, access, user)) {
-                return fault(e);
-            }
-            const u64 want = kA | (access == Access::Write ? kD : 0);
-            if ((pde & want) != want) {
-                pde |= want;
-                mem.write(pde_addr, 4, pde);
-            }
-            Translation t;
-            t.ok = true;
             const u64 base = (pde & 0xFFC00000u) | (((pde >> 13) & 0xF) << 32);
-            t.phys = base | (lin & 0x3FFFFF);
-            t.user = r.user;
-            t.writable = (pde & kD) && (r.write || (!user && !(ctx.cr0 & kCr0WP)));
-            t.global = (pde & kG) && (ctx.cr4 & kCr4PGE);
-            t.page_mask = 0x3FFFFF;
-            return t;
+            return map_leaf(mem, ctx, pde_addr, 4, pde, base, 0x3FFFFF, r, access, user, lin);
         }
         if (!(pde & kA)) {
             pde |= kA;
@@ -101,21 +111,7 @@ Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access ac
         }
         r.write = r.write && (pte & kRW);
         r.user = r.user && (pte & kUS);
-        if (u32 e = check_rights(ctx, r, access, user)) {
-            return fault(e);
-        }
-        const u64 want = kA | (access == Access::Write ? kD : 0);
-        if ((pte & want) != want) {
-            pte |= want;
-            mem.write(pte_addr, 4, pte);
-        }
-        Translation t;
-        t.ok = true;
-        t.phys = (pte & 0xFFFFF000u) | (lin & 0xFFF);
-        t.user = r.user;
-        t.writable = (pte & kD) && (r.write || (!user && !(ctx.cr0 & kCr0WP)));
-        t.global = (pte & kG) && (ctx.cr4 & kCr4PGE);
-        return t;
+        return map_leaf(mem, ctx, pte_addr, 4, pte, pte & 0xFFFFF000u, 0xFFF, r, access, user, lin);
     }
 
     // PAE: PDPTE -> PDE -> PTE, 64-bit entries. (The PDPTEs are architecturally loaded at CR3
@@ -147,23 +143,8 @@ Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access ac
         if (pde & 0x1FE000) {
             return fault(fault_base | kPfPresent | kPfReserved);
         }
-        if (u32 e = check_rights(ctx, r, access, user)) {
-            return fault(e);
-        }
-        const u64 want = kA | (access == Access::Write ? kD : 0);
-        if ((pde & want) != want) {
-            pde |= want;
-            mem.write(pde_addr, 8, pde);
-        }
-        Translation t;
-        t.ok = true;
-        t.phys = (pde & 0x0000000FFFE00000ull) | (lin & 0x1FFFFF);
-        t.user = r.user;
-        t.writable = (pde & kD) && (r.write || (!user && !(ctx.cr0 & kCr0WP)));
-        t.global = (pde & kG) && (ctx.cr4 & kCr4PGE);
-        t.nx = r.nx;
-        t.page_mask = 0x1FFFFF;
-        return t;
+        return map_leaf(mem, ctx, pde_addr, 8, pde, pde & 0x0000000FFFE00000ull, 0x1FFFFF, r,
+                        access, user, lin);
     }
     if (!(pde & kA)) {
         pde |= kA;
@@ -180,22 +161,7 @@ Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access ac
     r.write = r.write && (pte & kRW);
     r.user = r.user && (pte & kUS);
     r.nx = r.nx || (nxe && (pte & kNX));
-    if (u32 e = check_rights(ctx, r, access, user)) {
-        return fault(e);
-    }
-    const u64 want = kA | (access == Access::Write ? kD : 0);
-    if ((pte & want) != want) {
-        pte |= want;
-        mem.write(pte_addr, 8, pte);
-    }
-    Translation t;
-    t.ok = true;
-    t.phys = (pte & addr_mask) | (lin & 0xFFF);
-    t.user = r.user;
-    t.writable = (pte & kD) && (r.write || (!user && !(ctx.cr0 & kCr0WP)));
-    t.global = (pte & kG) && (ctx.cr4 & kCr4PGE);
-    t.nx = r.nx;
-    return t;
+    return map_leaf(mem, ctx, pte_addr, 8, pte, pte & addr_mask, 0xFFF, r, access, user, lin);
 }
 
 } // namespace mmu

@@ -45,6 +45,9 @@ public:
 
     /// Writes guest RAM directly (no CPU access), so it also drops cached decodes of those bytes.
     void poke(u64 pa, const std::vector<u8>& bytes) {
+        if (bytes.empty()) {
+            return;
+        }
         std::memcpy(ram + pa, bytes.data(), bytes.size());
         interp.invalidate_code(pa, bytes.size());
     }

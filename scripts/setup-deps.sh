@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential meson ninja-build pkg-config ccache cmake
-  nasm gcc-multilib g++-multilib
+  nasm binutils
   libasmjit-dev libcapstone-dev zlib1g-dev catch2 libsdl2-dev
   python3 busybox-static
   qemu-system-x86 bochs bochs-term seabios

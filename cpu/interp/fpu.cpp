@@ -973,24 +973,26 @@ template <sf::TrigResult (*Fn)(sf::Context&, Float80)> Status trig(Cpu& cpu, con
     return Status::Ok;
 }
 
+/// The stack checks of the instructions that replace ST(0) and push a second result (FPTAN,
+/// FSINCOS): an empty ST(0) underflows, a full ST(7) overflows; with the exception masked both
+/// results become the indefinite. Returns true when the instruction ends here.
+bool replace_and_push_faults(FpuState& f) {
+    if (empty(f, 0) || !empty(f, 7)) {
+        set_cc(f, kC2, 0);
+        if (empty(f, 0) ? stack_underflow(f) : stack_overflow(f)) {
+            set_st(f, 0, sf::kIndefinite);
+            push(f, sf::kIndefinite);
+        }
+        return true;
+    }
+    return false;
+}
+
 Status fptan(Cpu& cpu, const DecodedInsn& insn) {
     TRY(enter(cpu, true));
     note(cpu, insn);
     FpuState& f = cpu.s.fpu;
-    if (empty(f, 0)) {
-        set_cc(f, kC2, 0);
-        if (stack_underflow(f)) {
-            set_st(f, 0, sf::kIndefinite);
-            push(f, sf::kIndefinite);
-        }
-        return Status::Ok;
-    }
-    if (!empty(f, 7)) {
-        set_cc(f, kC2, 0);
-        if (stack_overflow(f)) {
-            set_st(f, 0, sf::kIndefinite);
-            push(f, sf::kIndefinite);
-        }
+    if (replace_and_push_faults(f)) {
         return Status::Ok;
     }
     sf::Context c = ctx(f);
@@ -1014,20 +1016,7 @@ Status fsincos(Cpu& cpu, const DecodedInsn& insn) {
     TRY(enter(cpu, true));
     note(cpu, insn);
     FpuState& f = cpu.s.fpu;
-    if (empty(f, 0)) {
-        set_cc(f, kC2, 0);
-        if (stack_underflow(f)) {
-            set_st(f, 0, sf::kIndefinite);
-            push(f, sf::kIndefinite);
-        }
-        return Status::Ok;
-    }
-    if (!empty(f, 7)) {
-        set_cc(f, kC2, 0);
-        if (stack_overflow(f)) {
-            set_st(f, 0, sf::kIndefinite);
-            push(f, sf::kIndefinite);
-        }
+    if (replace_and_push_faults(f)) {
         return Status::Ok;
     }
     sf::Context c = ctx(f);

@@ -8,26 +8,16 @@
 // bits 1-0 polarity (0 conforms, 1 active high, 3 active low), bits 3-2 trigger mode
 // (0 conforms, 1 edge, 3 level). Multi-byte fields are little-endian.
 #include "devices/acpi/madt.h"
+#include "devices/firmware/table_bytes.h"
 
 namespace devices::acpi {
 
 namespace {
 
-void put8(std::vector<u8>& t, u32 v) { t.push_back(static_cast<u8>(v)); }
-void put16(std::vector<u8>& t, u32 v) {
-    put8(t, v);
-    put8(t, v >> 8);
-}
-void put32(std::vector<u8>& t, u32 v) {
-    put16(t, v);
-    put16(t, v >> 16);
-}
-void put_text(std::vector<u8>& t, const char* s, usize n) {
-    // Fixed-width ASCII field, space padded.
-    for (usize i = 0; i < n; ++i) {
-        put8(t, *s ? static_cast<u8>(*s++) : u8{' '});
-    }
-}
+using table_bytes::put16;
+using table_bytes::put32;
+using table_bytes::put8;
+using table_bytes::put_text;
 
 constexpr u16 kFlagsConforms = 0x0;
 constexpr u16 kFlagsLevelHigh = 0x1 | (0x3 << 2);
@@ -93,11 +83,7 @@ std::vector<u8> build_madt(const ApicLayout& layout) {
     for (unsigned i = 0; i < 4; ++i) {
         t[4 + i] = static_cast<u8>(len >> (8 * i));
     }
-    u8 sum = 0;
-    for (u8 b : t) {
-        sum = static_cast<u8>(sum + b);
-    }
-    t[9] = static_cast<u8>(-sum);
+    t[9] = table_bytes::checksum(t, 0, t.size());
     return t;
 }
 

@@ -13,33 +13,18 @@
 // to the bus), source bus ID and IRQ, destination APIC ID (0xFF = all local APICs) and pin.
 // Every checksum makes its structure sum to 0 mod 256.
 #include "devices/firmware/mptable.h"
+#include "devices/firmware/table_bytes.h"
 
 namespace devices::firmware {
 
 namespace {
 
-void put8(std::vector<u8>& t, u32 v) { t.push_back(static_cast<u8>(v)); }
-void put16(std::vector<u8>& t, u32 v) {
-    put8(t, v);
-    put8(t, v >> 8);
-}
-void put32(std::vector<u8>& t, u32 v) {
-    put16(t, v);
-    put16(t, v >> 16);
-}
-void put_text(std::vector<u8>& t, const char* s, usize n) {
-    for (usize i = 0; i < n; ++i) {
-        put8(t, *s ? static_cast<u8>(*s++) : u8{' '});
-    }
-}
+using table_bytes::put16;
+using table_bytes::put32;
+using table_bytes::put8;
+using table_bytes::put_text;
 
-u8 checksum(const std::vector<u8>& t, usize from, usize n) {
-    u8 sum = 0;
-    for (usize i = from; i < from + n; ++i) {
-        sum = static_cast<u8>(sum + t[i]);
-    }
-    return static_cast<u8>(-sum);
-}
+using table_bytes::checksum;
 
 constexpr u8 kIntInt = 0, kIntNmi = 1, kIntExt = 3;
 constexpr u16 kFlagsConforms = 0x0;

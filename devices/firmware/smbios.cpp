@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Layouts from the DMTF SMBIOS specification 2.4 (entry point 5.2.1, types 0, 1 and 127).
 #include "devices/firmware/smbios.h"
+#include "devices/firmware/table_bytes.h"
 
 #include <algorithm>
 #include <cstring>
@@ -26,13 +27,7 @@ void add_structure(std::vector<u8>& t, std::vector<u8> formatted,
     t.push_back(0);
 }
 
-u8 checksum(const std::vector<u8>& v, usize from, usize n) {
-    u8 sum = 0;
-    for (usize i = from; i < from + n; ++i) {
-        sum = static_cast<u8>(sum + v[i]);
-    }
-    return static_cast<u8>(-sum);
-}
+using table_bytes::checksum;
 
 } // namespace
 

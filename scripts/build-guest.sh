@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=cache/guest
 mkdir -p "$OUT/debs"
+# Tests run in parallel and each asks for the guest: one builds it, the others wait for it.
+exec 9>"$OUT/.lock"
+flock 9
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -37,7 +40,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 dpkg-deb -x "$(ls "$OUT"/debs/linux-image-*-686_*.deb | head -n1)" "$work/kernel"
 dpkg-deb -x "$(ls "$OUT"/debs/busybox-static_*.deb | head -n1)" "$work/busybox"
-cp "$(ls "$work"/kernel/boot/vmlinuz-* | head -n1)" "$OUT/bzImage"
+# Outputs appear atomically (rename), so a reader never sees half a file.
+cp "$(ls "$work"/kernel/boot/vmlinuz-* | head -n1)" "$OUT/bzImage.tmp"
+mv "$OUT/bzImage.tmp" "$OUT/bzImage"
 
 root="$work/root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,root}
@@ -61,5 +66,6 @@ RCS
 chmod 755 "$root/etc/init.d/rcS"
 echo 'export PS1="~ # "' > "$root/etc/profile"
 
-python3 scripts/mkcpio.py "$root" | gzip -9 > "$OUT/initrd.gz"
+python3 scripts/mkcpio.py "$root" | gzip -9 > "$OUT/initrd.gz.tmp"
+mv "$OUT/initrd.gz.tmp" "$OUT/initrd.gz"
 echo "build-guest: $OUT/bzImage $OUT/initrd.gz"

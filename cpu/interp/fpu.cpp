@@ -633,38 +633,54 @@ template <int Which> Status fldconst(Cpu& cpu, const DecodedInsn& insn) {
 
 // ---- stores -----------------------------------------------------------------------------------
 
+/// An integer or float store from an empty ST(0): stack underflow; with IE masked the
+/// indefinite `indefinite` is stored (and the stack popped if the instruction pops).
+Status store_from_empty(Cpu& cpu, const DecodedInsn& insn, unsigned size, u64 indefinite,
+                        bool pops) {
+    FpuState& f = cpu.s.fpu;
+    if (f.fcw & kIE) {
+        TRY(write_mem(cpu, insn.mem.seg, ea_offset(cpu, insn), size, indefinite));
+    }
+    note(cpu, insn);
+    if (stack_underflow(f) && pops) {
+        pop(f);
+    }
+    return Status::Ok;
+}
+
+/// Finishes FST/FIST m16..m64 once the value is converted: an unmasked exception among
+/// `unmasked_stops` stores nothing and does not pop; otherwise the value is stored, the flags
+/// raised, C1 set from rounding, and the stack popped if the instruction pops.
+Status store_converted(Cpu& cpu, const DecodedInsn& insn, const sf::Context& c, u16 unmasked_stops,
+                       unsigned size, u64 value, bool pops) {
+    FpuState& f = cpu.s.fpu;
+    if (c.flags & ~f.fcw & unmasked_stops) {
+        note(cpu, insn);
+        raise_flags(f, c.flags & unmasked_stops);
+        set_cc(f, kC1, 0);
+        return Status::Ok;
+    }
+    TRY(write_mem(cpu, insn.mem.seg, ea_offset(cpu, insn), size, value));
+    note(cpu, insn);
+    raise_flags(f, c.flags);
+    set_cc(f, kC1, c.c1 ? kC1 : 0);
+    if (pops) {
+        pop(f);
+    }
+    return Status::Ok;
+}
+
 /// FST/FSTP m32/m64. Unmasked IE/OE/UE: nothing stored, no pop.
 template <unsigned Size, bool Pop> Status fst_mem(Cpu& cpu, const DecodedInsn& insn) {
     TRY(enter(cpu, true));
     FpuState& f = cpu.s.fpu;
-    const u8 seg = insn.mem.seg;
-    const u64 off = ea_offset(cpu, insn);
     if (empty(f, 0)) {
-        if (f.fcw & kIE) {
-            TRY(write_mem(cpu, seg, off, Size, Size == 4 ? 0xFFC00000ull : 0xFFF8000000000000ull));
-        }
-        note(cpu, insn);
-        if (stack_underflow(f) && Pop) {
-            pop(f);
-        }
-        return Status::Ok;
+        return store_from_empty(cpu, insn, Size, Size == 4 ? 0xFFC00000ull : 0xFFF8000000000000ull,
+                                Pop);
     }
     sf::Context c = ctx(f);
     const u64 bits = Size == 4 ? sf::to_f32(c, st(f, 0)) : sf::to_f64(c, st(f, 0));
-    if (c.flags & ~f.fcw & (kIE | kOE | kUE)) {
-        note(cpu, insn);
-        raise_flags(f, c.flags & (kIE | kOE | kUE));
-        set_cc(f, kC1, 0);
-        return Status::Ok;
-    }
-    TRY(write_mem(cpu, seg, off, Size, bits));
-    note(cpu, insn);
-    raise_flags(f, c.flags);
-    set_cc(f, kC1, c.c1 ? kC1 : 0);
-    if (Pop) {
-        pop(f);
-    }
-    return Status::Ok;
+    return store_converted(cpu, insn, c, kIE | kOE | kUE, Size, bits, Pop);
 }
 
 Status fstp_m80(Cpu& cpu, const DecodedInsn& insn) {
@@ -692,18 +708,8 @@ Status fstp_m80(Cpu& cpu, const DecodedInsn& insn) {
 template <unsigned Size, bool Pop> Status fist(Cpu& cpu, const DecodedInsn& insn) {
     TRY(enter(cpu, true));
     FpuState& f = cpu.s.fpu;
-    const u8 seg = insn.mem.seg;
-    const u64 off = ea_offset(cpu, insn);
-    const u64 indefinite = u64{1} << (Size * 8 - 1);
     if (empty(f, 0)) {
-        if (f.fcw & kIE) {
-            TRY(write_mem(cpu, seg, off, Size, indefinite));
-        }
-        note(cpu, insn);
-        if (stack_underflow(f) && Pop) {
-            pop(f);
-        }
-        return Status::Ok;
+        return store_from_empty(cpu, insn, Size, u64{1} << (Size * 8 - 1), Pop);
     }
     sf::Context c = ctx(f);
     u64 v;
@@ -714,20 +720,7 @@ template <unsigned Size, bool Pop> Status fist(Cpu& cpu, const DecodedInsn& insn
     } else {
         v = static_cast<u64>(sf::to_i64(c, st(f, 0)));
     }
-    if (c.flags & ~f.fcw & kIE) {
-        note(cpu, insn);
-        raise_flags(f, kIE);
-        set_cc(f, kC1, 0);
-        return Status::Ok;
-    }
-    TRY(write_mem(cpu, seg, off, Size, v));
-    note(cpu, insn);
-    raise_flags(f, c.flags);
-    set_cc(f, kC1, c.c1 ? kC1 : 0);
-    if (Pop) {
-        pop(f);
-    }
-    return Status::Ok;
+    return store_converted(cpu, insn, c, kIE, Size, v, Pop);
 }
 
 Status fbstp(Cpu& cpu, const DecodedInsn& insn) {

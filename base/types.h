@@ -14,6 +14,7 @@ using i16 = std::int16_t;
 using i32 = std::int32_t;
 using i64 = std::int64_t;
 using usize = std::size_t;
+using uptr = std::uintptr_t;
 
 /// A 128-bit value as two 64-bit halves (XMM registers, FXSAVE slots).
 struct U128 {

@@ -52,6 +52,9 @@ void Cpu::tlb_flush_all() {
         }
     }
     m_phys_generation = m_phys.generation();
+    if (m_engine) {
+        m_engine->tlb_flushed();
+    }
 }
 
 void Cpu::tlb_flush_nonglobal() {
@@ -62,18 +65,22 @@ void Cpu::tlb_flush_nonglobal() {
             }
         }
     }
+    if (m_engine) {
+        m_engine->tlb_flushed();
+    }
 }
 
 void Cpu::tlb_flush_page(u64 lin) {
-    // Large pages may be cached under many slots; a walk of every slot for this page number
-    // would miss them, so large-page entries are flushed by page number of each 4 KiB piece
-    // the TLB holds: cheap because the TLB is small.
+    // Large pages are cached per 4 KiB piece, so one slot per bank holds what maps `lin`.
     const u64 vpn = lin >> 12;
     for (auto& bank : m_tlb) {
         TlbEntry& e = bank[vpn & (kTlbSize - 1)];
-        if (e.tag_read == vpn || e.tag_write == vpn || e.tag_exec == vpn) {
+        if (e.walked_vpn == vpn) {
             e = TlbEntry{};
         }
+    }
+    if (m_engine) {
+        m_engine->tlb_flushed();
     }
 }
 
@@ -81,8 +88,8 @@ void Cpu::tlb_revoke_write(u64 ppage) {
     ppage &= ~u64{0xFFF};
     for (auto& bank : m_tlb) {
         for (TlbEntry& e : bank) {
-            if (e.ppage == ppage) {
-                e.tag_write = ~u64{0};
+            if (e.ppage == ppage && e.walked_vpn != TlbEntry::kNoTag) {
+                e.write_tag = TlbEntry::kNoTag;
             }
         }
     }
@@ -104,10 +111,8 @@ Status Cpu::fill_tlb(u64 lin, mmu::Access acc, unsigned uidx, TlbEntry*& out) {
     const u64 vpn = lin >> 12;
     TlbEntry& e = m_tlb[uidx][vpn & (kTlbSize - 1)];
     out = &e;
-    const u64 tag = acc == mmu::Access::Read    ? e.tag_read
-                    : acc == mmu::Access::Write ? e.tag_write
-                                                : e.tag_exec;
-    if (tag == vpn) {
+    if (e.walked_vpn == vpn && (acc == mmu::Access::Read || (acc == mmu::Access::Write && e.can_write) ||
+                                (acc == mmu::Access::Execute && e.can_exec))) {
         return Status::Ok;
     }
     u64 pa;
@@ -131,36 +136,26 @@ Status Cpu::fill_tlb(u64 lin, mmu::Access acc, unsigned uidx, TlbEntry*& out) {
     } else {
         pa = lin & 0xFFFFF000u;
     }
-    const bool same_page = e.ppage == pa && (e.tag_read == vpn || e.tag_write == vpn ||
-                                             e.tag_exec == vpn);
-    if (!same_page) {
-        e = TlbEntry{};
-    }
     const mmu::PageLookup l = m_phys.lookup(pa);
+    const u64 page = vpn << 12;
+    e = TlbEntry{};
+    e.walked_vpn = vpn;
     e.ppage = pa;
     e.host = l.host;
     e.global = global;
-    e.tag_read = vpn;
-    if (writable && (l.host == nullptr || l.writable)) {
-        e.tag_write = vpn;
-    }
-    if (executable) {
-        e.tag_exec = vpn;
-    }
-    if (l.host && !l.writable) {
-        // ROM: reads hit the host page, writes must reach the slow path (and are dropped).
-        if (e.tag_write == vpn) {
-            e.tag_write = ~u64{0};
+    e.can_write = writable;
+    e.can_exec = executable;
+    if (l.host) {
+        e.addend = reinterpret_cast<uptr>(l.host) - page;
+        e.read_tag = page;
+        if (executable) {
+            e.exec_tag = page;
         }
-    }
-    if (m_phys.code_count(pa) != 0) {
-        // The page holds cached decoded code: every write must reach access_slow, which tells
-        // the engine what changed (self-modifying code).
-        e.tag_write = ~u64{0};
-    }
-    if (acc == mmu::Access::Write && e.tag_write != vpn) {
-        // Writable in the page tables but backed by ROM: the write is ignored, not a fault.
-        e.tag_write = ~u64{0};
+        // ROM takes the slow path for writes (which drops them); so does a page holding cached
+        // code, so that the engine hears of every write to it (self-modifying code).
+        if (writable && l.writable && m_phys.code_count(pa) == 0) {
+            e.write_tag = page;
+        }
     }
     return Status::Ok;
 }
@@ -218,9 +213,9 @@ Status Cpu::access_slow(u64 lin, void* buf, unsigned size, mmu::Access acc, Priv
 }
 
 const u8* Cpu::fetch_ptr(u64 lin) {
-    const TlbEntry& e = m_tlb[user_index(Priv::Current)][(lin >> 12) & (kTlbSize - 1)];
-    if (e.tag_exec == (lin >> 12) && e.host) {
-        return e.host + (lin & 0xFFF);
+    const TlbEntry& e = tlb_bank[user_index(Priv::Current)][(lin >> 12) & (kTlbSize - 1)];
+    if (e.exec_tag == (lin & ~u64{0xFFF})) {
+        return reinterpret_cast<const u8*>(e.addend + lin);
     }
     return nullptr;
 }

@@ -38,17 +38,29 @@ public:
     virtual RunExit run(Cpu& cpu, u64 budget) = 0;
     /// Guest physical memory in [pa, pa+len) was written: drop anything cached from it.
     virtual void invalidate_code(u64 pa, u64 len) = 0;
+    /// Some linear->physical translations were dropped (TLB flush, INVLPG): anything cached by
+    /// linear address (the translator's jump cache) must be forgotten.
+    virtual void tlb_flushed() {}
 };
 
-/// One TLB entry: a linear page and what the last walk allowed.
+/// One TLB entry: a linear page and what the last walk allowed. The first four fields are the
+/// fast path, read inline by the interpreter and by translated code (translator/): a tag equals
+/// the page's linear address (low 12 bits clear) only when that kind of access may go straight
+/// to host memory at `addend + linear address`. The rest is the slow path's record of the walk.
 struct TlbEntry {
-    u64 tag_read = ~u64{0};  ///< linear page number if reads may use this entry
-    u64 tag_write = ~u64{0}; ///< linear page number if writes may use `host`
-    u64 tag_exec = ~u64{0};
-    u8* host = nullptr;      ///< host pointer to the page (nullptr: MMIO/unmapped -> slow path)
-    u64 ppage = 0;           ///< physical page address
+    static constexpr u64 kNoTag = ~u64{0};
+    u64 read_tag = kNoTag;  ///< page address if reads may use `addend`
+    u64 write_tag = kNoTag; ///< page address if writes may use `addend` (RAM, D set, no code)
+    u64 exec_tag = kNoTag;  ///< page address if fetches may use `addend`
+    uptr addend = 0;        ///< host address of the page minus its linear address
+    u64 walked_vpn = kNoTag; ///< linear page number the walk below belongs to
+    u64 ppage = 0;          ///< physical page address
+    u8* host = nullptr;     ///< host pointer to the page (nullptr: MMIO/unmapped)
+    bool can_write = false; ///< the walk allows writes by this privilege (and D is set)
+    bool can_exec = false;
     bool global = false;
 };
+static_assert(sizeof(TlbEntry) == 64, "the translator indexes the TLB with a shift by 6");
 
 class Cpu {
 public:
@@ -206,10 +218,9 @@ public:
     // ---- memory by linear address ----
     template <typename T> Status read_lin(u64 lin, T& out, Priv priv = Priv::Current) {
         const unsigned u = user_index(priv);
-        const TlbEntry& e = m_tlb[u][(lin >> 12) & (kTlbSize - 1)];
-        if ((lin & 0xFFF) <= 0x1000 - sizeof(T) && e.tag_read == (lin >> 12) && e.host)
-            [[likely]] {
-            std::memcpy(&out, e.host + (lin & 0xFFF), sizeof(T));
+        const TlbEntry& e = tlb_bank[u][(lin >> 12) & (kTlbSize - 1)];
+        if ((lin & 0xFFF) <= 0x1000 - sizeof(T) && e.read_tag == (lin & ~u64{0xFFF})) [[likely]] {
+            std::memcpy(&out, reinterpret_cast<const u8*>(e.addend + lin), sizeof(T));
             return Status::Ok;
         }
         u64 v = 0;
@@ -219,10 +230,9 @@ public:
     }
     template <typename T> Status write_lin(u64 lin, T value, Priv priv = Priv::Current) {
         const unsigned u = user_index(priv);
-        const TlbEntry& e = m_tlb[u][(lin >> 12) & (kTlbSize - 1)];
-        if ((lin & 0xFFF) <= 0x1000 - sizeof(T) && e.tag_write == (lin >> 12) && e.host)
-            [[likely]] {
-            std::memcpy(e.host + (lin & 0xFFF), &value, sizeof(T));
+        const TlbEntry& e = tlb_bank[u][(lin >> 12) & (kTlbSize - 1)];
+        if ((lin & 0xFFF) <= 0x1000 - sizeof(T) && e.write_tag == (lin & ~u64{0xFFF})) [[likely]] {
+            std::memcpy(reinterpret_cast<u8*>(e.addend + lin), &value, sizeof(T));
             return Status::Ok;
         }
         return access_slow(lin, &value, sizeof(T), mmu::Access::Write, priv);
@@ -239,8 +249,8 @@ public:
     /// The TLB entry an instruction fetch at `lin` may use without a walk (RAM/ROM page with
     /// execute permission for the current privilege), or nullptr.
     const TlbEntry* fetch_entry(u64 lin) const {
-        const TlbEntry& e = m_tlb[user_index(Priv::Current)][(lin >> 12) & (kTlbSize - 1)];
-        return e.tag_exec == (lin >> 12) && e.host ? &e : nullptr;
+        const TlbEntry& e = tlb_bank[user_index(Priv::Current)][(lin >> 12) & (kTlbSize - 1)];
+        return e.exec_tag == (lin & ~u64{0xFFF}) ? &e : nullptr;
     }
 
     // ---- TLB ----
@@ -312,8 +322,9 @@ public:
         return mmu::PagingContext{s.cr0, s.cr3, s.cr4, s.efer};
     }
 
-    /// The translation TLB (exposed for the translator's inline fast path).
-    TlbEntry (*tlb())[kTlbSize] { return m_tlb; }
+    /// The TLB banks in use: [0] supervisor accesses, [1] CPL-3 accesses, kTlbSize entries each.
+    /// Translated code loads these pointers for its inline fast path.
+    TlbEntry* tlb_bank[2] = {m_tlb[0], m_tlb[1]};
 
 private:
     unsigned user_index(Priv priv) const { return priv == Priv::Current && s.cpl == 3 ? 1 : 0; }

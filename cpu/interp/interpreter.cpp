@@ -233,7 +233,7 @@ const DecodedInsn* Interpreter::decode_miss(Cpu& cpu, const u8* host, u64 pa, Co
     const u64 pa = (e->ppage | off) & m_a20_mask;
     const DecodedInsn* insn = m_cache->lookup(pa, mode);
     if (!insn) [[unlikely]] {
-        insn = decode_miss(cpu, e->host + off, pa, mode);
+        insn = decode_miss(cpu, reinterpret_cast<const u8*>(e->addend + lin), pa, mode);
         if (!insn) {
             return step(cpu);
         }

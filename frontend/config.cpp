@@ -328,7 +328,7 @@ std::string help_text() {
            "-h or -help              display this help and exit\n"
            "-version                 display version information and exit\n"
            "-m [size=]megs[K|M|G]    guest RAM size (default 128M; 1M..3584M; bare number = MiB)\n"
-           "-accel interp|jit        execution engine (default interp)\n"
+           "-accel interp|jit        execution engine (default jit)\n"
            "-icount [shift=]N[,sleep=on|off]\n"
            "                         deterministic clock: each instruction takes 2^N virtual ns\n"
            "                         (default: the guest clock follows host time); sleep=off\n"

@@ -33,7 +33,7 @@ struct MachineConfig {
     bool no_reboot = false;       ///< -no-reboot: a guest reset exits instead
     std::string log_items;        ///< -d ITEMS, already validated by base::parse_log_items
     std::string log_file;         ///< -D FILE
-    std::string accel = "interp"; ///< -accel interp|jit
+    std::string accel = "jit"; ///< -accel interp|jit
     bool icount = false;          ///< -icount given: deterministic instruction-count clock
     unsigned icount_shift = 0;    ///< -icount shift=N: 2^N virtual ns per instruction
     bool icount_sleep = true;     ///< -icount sleep=off: idle time is skipped, not waited

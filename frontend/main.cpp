@@ -61,10 +61,6 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "tx86: cannot open log file '%s'\n", cfg.log_file.c_str());
         return 1;
     }
-    if (cfg.accel == "jit") {
-        std::fprintf(stderr, "tx86: -accel jit: the binary translator is not available yet; use -accel interp\n");
-        return 2;
-    }
     if (cfg.kernel.empty() && (!cfg.initrd.empty() || !cfg.append.empty())) {
         std::fprintf(stderr, "tx86: -initrd and -append need -kernel\n");
         return 2;
@@ -83,6 +79,7 @@ int main(int argc, char** argv) {
     bc.serial = serial.get();
     bc.debugcon = debugcon.get();
     bc.no_reboot = cfg.no_reboot;
+    bc.jit = cfg.accel == "jit";
     bc.kernel_path = cfg.kernel;
     bc.initrd_path = cfg.initrd;
     bc.cmdline = cfg.append;

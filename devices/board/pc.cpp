@@ -3,6 +3,7 @@
 
 #include "base/log.h"
 #include "cpu/interp/interpreter.h"
+#include "translator/jit_engine.h"
 #include "devices/acpi/madt.h"
 #include "devices/acpi/tables.h"
 #include "devices/firmware/mptable.h"
@@ -205,7 +206,11 @@ std::string PcBoard::create(const BoardConfig& config) {
 
     m_host_start = host_ns();
     m_cpu = std::make_unique<cpu::Cpu>(m_phys, *this);
-    m_engine = std::make_unique<cpu::interp::Interpreter>();
+    if (config.jit) {
+        m_engine = std::make_unique<translator::JitEngine>();
+    } else {
+        m_engine = std::make_unique<cpu::interp::Interpreter>();
+    }
     m_cpu->set_engine(m_engine.get());
     build_e820();
     fill_cmos();

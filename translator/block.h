@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+// Block: one translated run of guest instructions, the state it assumes (BlockKey), where its
+// host code lives and how its exits are chained to other blocks. Not here: building blocks
+// (block_compiler.h), finding them (block_cache.h).
+#pragma once
+
+#include "base/types.h"
+#include "cpu/decoder/insn.h"
+
+#include <memory>
+#include <vector>
+
+namespace translator {
+
+/// The CPU state a block's code was specialised for. Two executions may share a block only
+/// when all of it matches (see block_key.h for `flags`).
+struct BlockKey {
+    u64 lin_pc = 0;  ///< linear address of the first instruction
+    u64 phys_pc = 0; ///< its physical address
+    u64 cs_base = 0;
+    u32 flags = 0;
+    bool operator==(const BlockKey&) const = default;
+};
+
+struct BlockKeyHash {
+    usize operator()(const BlockKey& k) const {
+        u64 h = k.phys_pc * 0x9E3779B97F4A7C15ull;
+        h ^= (k.lin_pc + (u64{k.flags} << 32)) * 0xC2B2AE3D27D4EB4Full;
+        h ^= k.cs_base;
+        return static_cast<usize>(h ^ (h >> 29));
+    }
+};
+
+struct Block;
+
+/// An exit of a block towards a statically known guest address: a `jmp rel32` in the block's
+/// code that first leads to the exit stub (back to the dispatcher) and is later patched to jump
+/// straight into the target block.
+struct ChainSlot {
+    u8* jmp = nullptr;    ///< the E9 opcode byte of the patchable jump
+    u8* stub = nullptr;   ///< where the jump leads while unchained
+    Block* target = nullptr;
+};
+
+struct Block {
+    BlockKey key;
+    u32 ninsns = 0;
+    u32 nbytes = 0;       ///< guest bytes covered, from phys_pc (never crosses its page)
+    u8* code = nullptr;   ///< start of the host code
+    u32 code_size = 0;
+    u8* entry = nullptr;  ///< checked entry (interrupt/stop check, then budget): chained jumps
+    u8* entry_nocheck = nullptr; ///< budget check only: the dispatcher
+    bool valid = true;
+    std::unique_ptr<cpu::DecodedInsn[]> insns; ///< decoded instructions (fallback calls use them)
+    ChainSlot slots[2];
+    /// Blocks whose slots jump here: (block, slot index), unpatched when this block goes.
+    std::vector<std::pair<Block*, u8>> incoming;
+};
+
+} // namespace translator

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: MIT
+// BlockCompiler: the per-block driver (prologue, one instruction after the other, exits, out-of-
+// line slow paths) and the services lowerings share (guest register operands, the inline TLB
+// fast path, EFLAGS capture). See block_compiler.h for the conventions.
+#include "translator/block_compiler.h"
+
+#include "base/check.h"
+#include "translator/block_key.h"
+#include "translator/helpers.h"
+#include "translator/liveness.h"
+
+#include <cstddef>
+#include <cstdlib>
+#include <string_view>
+
+namespace translator {
+
+using namespace asmjit;
+using cpu::CpuState;
+
+namespace {
+
+constexpr i32 kOffRip = offsetof(CpuState, rip);
+constexpr i32 kOffEflags = offsetof(CpuState, eflags);
+constexpr i32 kOffGpr = offsetof(CpuState, gpr);
+constexpr i32 kOffSeg = offsetof(CpuState, seg);
+constexpr i32 kOffSegBase = offsetof(cpu::Segment, base);
+
+constexpr i32 kCtxBudget = offsetof(JitContext, budget_left);
+constexpr i32 kCtxChainBlock = offsetof(JitContext, chain_block);
+constexpr i32 kCtxChainSlot = offsetof(JitContext, chain_slot);
+constexpr i32 kCtxJumpCache = offsetof(JitContext, jump_cache);
+
+constexpr i32 kTlbReadTag = offsetof(cpu::TlbEntry, read_tag);
+constexpr i32 kTlbWriteTag = offsetof(cpu::TlbEntry, write_tag);
+constexpr i32 kTlbAddend = offsetof(cpu::TlbEntry, addend);
+
+const x86::Gp kState = x86::rbx;
+const x86::Gp kCtx = x86::r12;
+const x86::Gp kTlb = x86::r13;
+
+} // namespace
+
+const LoweringTable& lowering_table() {
+    static const LoweringTable t = [] {
+        LoweringTable x;
+        // TX86_JIT_LOWER=none turns every instruction into an interpreter call (bisecting a
+        // translator bug: lowerings or the block machinery).
+        const char* only = std::getenv("TX86_JIT_LOWER");
+        if (only && std::string_view(only) == "none") {
+            return x;
+        }
+        install_lower_alu(x);
+        install_lower_control(x);
+        return x;
+    }();
+    return t;
+}
+
+BlockCompiler::BlockCompiler(const CpuLayout& layout, JitContext& ctx) : m_layout(layout), m_ctx(ctx) {}
+
+x86::Mem BlockCompiler::gpr(unsigned idx, unsigned size, bool high) const {
+    const i32 off = high ? kOffGpr + static_cast<i32>(idx - 4) * 8 + 1 : kOffGpr + static_cast<i32>(idx) * 8;
+    return x86::ptr(kState, off, size);
+}
+
+x86::Mem BlockCompiler::gpr_op(unsigned n) const {
+    const cpu::Operand& o = insn().op[n];
+    return gpr(o.reg, o.size, o.high_byte);
+}
+
+x86::Mem BlockCompiler::state(i32 offset, unsigned size) const { return x86::ptr(kState, offset, size); }
+
+Label BlockCompiler::slow_label() {
+    m_cur_slow_used = true;
+    return m_cur_slow;
+}
+
+bool BlockCompiler::mem_inline_ok() const {
+    const cpu::DecodedInsn& in = insn();
+    return in.addrsize == 4 && !in.mem.rip_relative && in.mem.seg < 6 &&
+           key_seg_class(key_flags(), in.mem.seg) != kSegSlow;
+}
+
+void BlockCompiler::emit_ea() {
+    x86::Assembler& as = *m_a;
+    const cpu::MemRef& m = insn().mem;
+    const i32 disp = static_cast<i32>(static_cast<u32>(m.disp));
+    if (m.base != 0xFF) {
+        as.mov(x86::ecx, gpr(m.base, 4));
+        if (m.index != 0xFF) {
+            as.mov(x86::r8d, gpr(m.index, 4));
+            as.lea(x86::ecx, x86::ptr(x86::rcx, x86::r8, m.scale, disp));
+        } else if (disp != 0) {
+            as.add(x86::ecx, disp);
+        }
+    } else if (m.index != 0xFF) {
+        as.mov(x86::ecx, gpr(m.index, 4));
+        if (m.scale != 0 || disp != 0) {
+            as.lea(x86::ecx, x86::ptr(0, x86::rcx, m.scale, disp));
+        }
+    } else {
+        as.mov(x86::ecx, static_cast<u32>(m.disp));
+    }
+}
+
+void BlockCompiler::seg_host(unsigned seg, mmu::Access acc, unsigned size) {
+    x86::Assembler& as = *m_a;
+    if (key_seg_class(key_flags(), seg) == kSegLarge) {
+        as.add(x86::ecx, x86::dword_ptr(kState, kOffSeg + static_cast<i32>(seg * sizeof(cpu::Segment)) + kOffSegBase));
+    }
+    // Entry address: ((lin >> 12) & (size - 1)) * 64 == (lin >> 6) & ((size - 1) << 6).
+    as.mov(x86::r8d, x86::ecx);
+    as.shr(x86::r8d, 6);
+    as.and_(x86::r8d, static_cast<i32>((cpu::Cpu::kTlbSize - 1) << 6));
+    as.add(x86::r8, kTlb);
+    // A misaligned access leaves low bits set and misses: the slow path handles page crossing.
+    as.mov(x86::edx, x86::ecx);
+    as.and_(x86::edx, static_cast<i32>(0xFFFFF000u | (size - 1)));
+    as.cmp(x86::rdx, x86::qword_ptr(x86::r8, acc == mmu::Access::Write ? kTlbWriteTag : kTlbReadTag));
+    as.jne(slow_label());
+    as.mov(x86::rdx, x86::qword_ptr(x86::r8, kTlbAddend));
+    as.add(x86::rdx, x86::rcx);
+}
+
+void BlockCompiler::mem_host(mmu::Access acc, unsigned size) {
+    emit_ea();
+    seg_host(insn().mem.seg, acc, size);
+}
+
+void BlockCompiler::flags_written(u32 written, bool clear_af) {
+    x86::Assembler& as = *m_a;
+    const u32 mask = written & m_live_after[m_index];
+    if (mask == 0) {
+        return;
+    }
+    as.pushfq();
+    as.pop(x86::rax);
+    if (m_fuse_next) {
+        m_pending_merge = mask;
+        m_pending_clear_af = clear_af;
+        m_host_flags_valid = true;
+        return;
+    }
+    as.and_(x86::eax, static_cast<i32>(clear_af ? mask & ~u32{cpu::kAF} : mask));
+    as.and_(x86::dword_ptr(kState, kOffEflags), static_cast<i32>(~mask));
+    as.or_(x86::dword_ptr(kState, kOffEflags), x86::eax);
+}
+
+void BlockCompiler::merge_pending_flags() {
+    if (m_pending_merge == 0) {
+        return;
+    }
+    x86::Assembler& as = *m_a;
+    const u32 mask = m_pending_merge;
+    as.and_(x86::eax, static_cast<i32>(m_pending_clear_af ? mask & ~u32{cpu::kAF} : mask));
+    as.and_(x86::dword_ptr(kState, kOffEflags), static_cast<i32>(~mask));
+    as.or_(x86::dword_ptr(kState, kOffEflags), x86::eax);
+}
+
+void BlockCompiler::load_flags_for_cond(unsigned cc) {
+    if (m_host_flags_valid) {
+        return;
+    }
+    x86::Assembler& as = *m_a;
+    const bool needs_of = cc <= 1 || cc >= 0xC;
+    if (needs_of) {
+        // OF: 0x7F + OF overflows exactly when OF is 1; SAHF then loads SF ZF AF PF CF.
+        as.mov(x86::eax, x86::dword_ptr(kState, kOffEflags));
+        as.bt(x86::eax, 11);
+        as.setc(x86::cl);
+        as.add(x86::cl, 0x7F);
+        as.mov(x86::ah, x86::al);
+    } else {
+        as.mov(x86::ah, x86::byte_ptr(kState, kOffEflags));
+    }
+    as.sahf();
+}
+
+void BlockCompiler::emit_call(const void* fn) {
+    x86::Assembler& as = *m_a;
+    const i64 rel = reinterpret_cast<i64>(fn) - static_cast<i64>(m_a->code()->baseAddress() + as.offset() + 5);
+    if (rel >= INT32_MIN + 4096 && rel <= INT32_MAX - 4096 - (1 << 20)) {
+        as.call(imm(reinterpret_cast<u64>(fn)));
+    } else {
+        as.mov(x86::rax, imm(reinterpret_cast<u64>(fn)));
+        as.call(x86::rax);
+    }
+}
+
+void BlockCompiler::emit_icount_adjust(i64 delta) {
+    if (delta > 0) {
+        m_a->add(x86::qword_ptr(kState, m_layout.icount), static_cast<i32>(delta));
+    } else if (delta < 0) {
+        m_a->sub(x86::qword_ptr(kState, m_layout.icount), static_cast<i32>(-delta));
+    }
+}
+
+void BlockCompiler::emit_exit_code(u32 code) {
+    m_a->mov(x86::eax, code);
+    m_a->jmp(m_exit_label);
+}
+
+void BlockCompiler::emit_interp_call(bool) {
+    x86::Assembler& as = *m_a;
+    const i64 n = m_block->ninsns;
+    as.mov(x86::eax, static_cast<u32>(m_eip));
+    as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
+    emit_icount_adjust(-(n - m_index));
+    as.lea(x86::rdi, x86::ptr(kState, m_layout.cpu_from_state));
+    as.mov(x86::rsi, imm(reinterpret_cast<u64>(&m_block->insns[m_index])));
+    as.mov(x86::rdx, imm(reinterpret_cast<u64>(m_block)));
+    emit_call(reinterpret_cast<const void*>(&jit_exec_insn));
+    as.test(x86::eax, x86::eax);
+    as.jnz(m_exit_label);
+    emit_icount_adjust(n - m_index - 1);
+}
+
+void BlockCompiler::emit_probe_jump_cache() {
+    // eax holds the new EIP (already stored in CpuState::rip).
+    x86::Assembler& as = *m_a;
+    const u64 cs_base = m_block->key.cs_base;
+    if (cs_base != 0) {
+        as.lea(x86::ecx, x86::ptr(x86::rax, static_cast<i32>(static_cast<u32>(cs_base))));
+    } else {
+        as.mov(x86::ecx, x86::eax);
+    }
+    Label miss = as.newLabel();
+    as.mov(x86::edx, x86::ecx);
+    as.shr(x86::edx, kJumpCacheBits);
+    as.xor_(x86::edx, x86::ecx);
+    as.and_(x86::edx, static_cast<i32>(kJumpCacheSize - 1));
+    as.shl(x86::edx, 5);
+    as.add(x86::rdx, x86::qword_ptr(kCtx, kCtxJumpCache));
+    as.cmp(x86::rcx, x86::qword_ptr(x86::rdx, offsetof(JumpCacheEntry, lin_pc)));
+    as.jne(miss);
+    const u64 mode = u64{m_block->key.flags} | (cs_base << 32);
+    as.mov(x86::rax, imm(mode));
+    as.cmp(x86::rax, x86::qword_ptr(x86::rdx, offsetof(JumpCacheEntry, mode)));
+    as.jne(miss);
+    as.jmp(x86::qword_ptr(x86::rdx, offsetof(JumpCacheEntry, code)));
+    as.bind(miss);
+    emit_exit_code(kExitNext);
+}
+
+void BlockCompiler::exit_dynamic_eax() {
+    m_a->mov(x86::qword_ptr(kState, kOffRip), x86::rax);
+    emit_probe_jump_cache();
+}
+
+void BlockCompiler::exit_static(u64 target_eip) {
+    x86::Assembler& as = *m_a;
+    const u64 target_lin = (m_block->key.cs_base + target_eip) & 0xFFFFFFFFu;
+    const bool same_page = (target_lin >> 12) == (m_block->key.lin_pc >> 12);
+    if (!same_page || m_exits.size() >= 2) {
+        as.mov(x86::eax, static_cast<u32>(target_eip));
+        exit_dynamic_eax();
+        return;
+    }
+    StaticExit e{as.newLabel(), as.newLabel(), target_eip, static_cast<u8>(m_exits.size())};
+    as.bind(e.jmp);
+    as.long_().jmp(e.stub);
+    m_exits.push_back(e);
+}
+
+void BlockCompiler::emit_prologue() {
+    x86::Assembler& as = *m_a;
+    const u32 n = m_block->ninsns;
+    // Checked entry: chained jumps and the jump cache come here.
+    as.mov(x86::al, x86::byte_ptr(kState, m_layout.intr_line));
+    as.or_(x86::al, x86::byte_ptr(kState, m_layout.nmi_line));
+    as.or_(x86::al, x86::byte_ptr(kState, m_layout.stop_requested));
+    as.jnz(m_irq_exit);
+    as.bind(m_entry_nocheck);
+    as.sub(x86::qword_ptr(kCtx, kCtxBudget), static_cast<i32>(n));
+    as.jl(m_budget_exit);
+    as.add(x86::qword_ptr(kState, m_layout.icount), static_cast<i32>(n));
+    const unsigned u = key_cpl(m_block->key.flags) == 3 ? 1 : 0;
+    as.mov(kTlb, x86::qword_ptr(kState, m_layout.tlb_bank[u]));
+}
+
+void BlockCompiler::emit_end() {
+    x86::Assembler& as = *m_a;
+    switch (m_end) {
+    case BlockEnd::Fallthrough: exit_static(m_next_eip); break;
+    case BlockEnd::Taken: break;
+    case BlockEnd::Dispatcher: emit_exit_code(kExitNext); break;
+    case BlockEnd::Dynamic:
+        as.mov(x86::rax, x86::qword_ptr(kState, kOffRip));
+        emit_probe_jump_cache();
+        break;
+    }
+}
+
+void BlockCompiler::emit_slow_paths() {
+    x86::Assembler& as = *m_a;
+    const u64 start_eip = m_block->key.lin_pc - m_block->key.cs_base;
+    for (const Slow& s : m_slow) {
+        as.bind(s.label);
+        const u32 saved_index = m_index;
+        const u64 saved_eip = m_eip;
+        m_index = s.index;
+        m_eip = s.eip;
+        emit_interp_call(true);
+        m_index = saved_index;
+        m_eip = saved_eip;
+        if (s.ends_block) {
+            as.mov(x86::rax, x86::qword_ptr(kState, kOffRip));
+            emit_probe_jump_cache();
+        } else {
+            as.jmp(s.resume);
+        }
+    }
+    for (const StaticExit& e : m_exits) {
+        as.bind(e.stub);
+        as.mov(x86::eax, static_cast<u32>(e.target));
+        as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
+        as.mov(x86::rcx, imm(reinterpret_cast<u64>(m_block)));
+        as.mov(x86::qword_ptr(kCtx, kCtxChainBlock), x86::rcx);
+        as.mov(x86::qword_ptr(kCtx, kCtxChainSlot), e.slot);
+        emit_exit_code(kExitChain);
+    }
+    as.bind(m_irq_exit);
+    as.mov(x86::eax, static_cast<u32>(start_eip));
+    as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
+    emit_exit_code(kExitIrq);
+    as.bind(m_budget_exit);
+    as.add(x86::qword_ptr(kCtx, kCtxBudget), static_cast<i32>(m_block->ninsns));
+    as.mov(x86::eax, static_cast<u32>(start_eip));
+    as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
+    as.mov(x86::eax, kExitBudget);
+    as.bind(m_exit_label);
+    as.jmp(imm(reinterpret_cast<u64>(m_layout.epilogue)));
+}
+
+usize BlockCompiler::compile(Block& b, u8* dst, usize cap) {
+    CodeHolder code;
+    code.init(Environment::host(), reinterpret_cast<u64>(dst));
+    x86::Assembler as(&code);
+    m_a = &as;
+    m_block = &b;
+    m_slow.clear();
+    m_exits.clear();
+    m_end = BlockEnd::Fallthrough;
+    m_host_flags_valid = false;
+    m_pending_merge = 0;
+    m_exit_label = as.newLabel();
+    m_irq_exit = as.newLabel();
+    m_budget_exit = as.newLabel();
+    m_entry_nocheck = as.newLabel();
+
+    // Which instructions are lowered, and which flags each must leave in EFLAGS.
+    const LoweringTable& lt = lowering_table();
+    m_native.assign(b.ninsns, false);
+    std::vector<FlagUse> uses(b.ninsns);
+    for (u32 i = 0; i < b.ninsns; ++i) {
+        const Lowering& l = lt.fn[static_cast<usize>(b.insns[i].id)];
+        m_native[i] = l.can && l.can(b.insns[i], b.key.flags);
+        uses[i] = flag_use(b.insns[i], m_native[i]);
+    }
+    m_live_after = flags_live_after(uses);
+
+    emit_prologue();
+    const u64 ip_mask = (b.key.flags & kKeyCode32) ? 0xFFFFFFFFu : 0xFFFF;
+    u64 eip = b.key.lin_pc - b.key.cs_base;
+    for (m_index = 0; m_index < b.ninsns; ++m_index) {
+        const cpu::DecodedInsn& in = b.insns[m_index];
+        m_eip = eip & ip_mask;
+        m_next_eip = (eip + in.length) & ip_mask;
+        eip = m_next_eip;
+        m_host_flags_valid = false;
+        m_pending_merge = 0;
+        // A flag writer directly followed by the block's final Jcc leaves the host flags to it.
+        m_fuse_next = m_index + 2 == b.ninsns && m_native[m_index] && m_native[m_index + 1] &&
+                      !in.has_mem() &&
+                      uses[m_index].writes == cpu::kArithFlags &&
+                      (b.insns[m_index + 1].id == cpu::InsnId::JCC_Jb ||
+                       b.insns[m_index + 1].id == cpu::InsnId::JCC_Jz);
+        const bool carry_host_flags = m_host_flags_valid;
+        (void)carry_host_flags;
+        if (m_native[m_index]) {
+            m_cur_slow = as.newLabel();
+            m_cur_slow_used = false;
+            const Lowering& l = lt.fn[static_cast<usize>(in.id)];
+            l.emit(*this);
+            if (m_cur_slow_used) {
+                const bool ends = m_index + 1 == b.ninsns && m_end == BlockEnd::Taken;
+                Slow s{m_cur_slow, as.newLabel(), m_index, m_eip, ends};
+                if (!ends) {
+                    as.bind(s.resume);
+                }
+                m_slow.push_back(s);
+            }
+            ++m_ctx.stats.insns_native;
+        } else {
+            emit_interp_call(false);
+            if (m_index + 1 == b.ninsns) {
+                // The handler set rip; a block ends after an instruction only when it changes
+                // control flow or mode, or at a page end / the length limit.
+                const u32 attrs = in.info().attrs;
+                m_end = (attrs & (cpu::kEndsBlock | cpu::kSerializing)) || ends_block_mode(in)
+                            ? BlockEnd::Dispatcher
+                            : BlockEnd::Fallthrough;
+            }
+        }
+        // Carry a fused writer's host flags into the next instruction.
+        if (m_fuse_next && m_pending_merge) {
+            ++m_index;
+            const cpu::DecodedInsn& jin = b.insns[m_index];
+            m_eip = eip & ip_mask;
+            m_next_eip = (eip + jin.length) & ip_mask;
+            eip = m_next_eip;
+            m_cur_slow = as.newLabel();
+            m_cur_slow_used = false;
+            lt.fn[static_cast<usize>(jin.id)].emit(*this);
+            m_host_flags_valid = false;
+            m_pending_merge = 0;
+            ++m_ctx.stats.insns_native;
+        }
+    }
+    m_index = b.ninsns - 1;
+    emit_end();
+    emit_slow_paths();
+
+    if (code.flatten() != kErrorOk || code.resolveUnresolvedLinks() != kErrorOk) {
+        return 0;
+    }
+    if (code.relocateToBase(reinterpret_cast<u64>(dst)) != kErrorOk) {
+        return 0;
+    }
+    const usize size = code.codeSize();
+    if (size > cap) {
+        return 0;
+    }
+    code.copyFlattenedData(dst, size, CopySectionFlags::kPadSectionBuffer);
+    b.code = dst;
+    b.code_size = static_cast<u32>(size);
+    b.entry = dst;
+    b.entry_nocheck = dst + code.labelOffsetFromBase(m_entry_nocheck);
+    for (const StaticExit& e : m_exits) {
+        ChainSlot& s = b.slots[e.slot];
+        s.jmp = dst + code.labelOffsetFromBase(e.jmp);
+        s.stub = dst + code.labelOffsetFromBase(e.stub);
+        s.target = nullptr;
+    }
+    return size;
+}
+
+bool ends_block_mode(const cpu::DecodedInsn& in) {
+    using cpu::InsnId;
+    // Instructions that load a segment register change the block's key (segment classes).
+    for (unsigned i = 0; i < in.nops; ++i) {
+        if (in.op[i].kind == cpu::OperandKind::Seg && i == 0 && in.id != InsnId::MOV_EvSw) {
+            return true;
+        }
+    }
+    switch (in.id) {
+    case InsnId::LDS_GzMp: case InsnId::LES_GzMp: case InsnId::LFS_GzMp: case InsnId::LGS_GzMp:
+    case InsnId::LSS_GzMp: case InsnId::POP_ES: case InsnId::POP_SS: case InsnId::POP_DS:
+    case InsnId::POP_FS: case InsnId::POP_GS: case InsnId::CLTS: case InsnId::CLI:
+    case InsnId::IN_ALDX: case InsnId::IN_eAXDX: case InsnId::OUT_DXAL: case InsnId::OUT_DXeAX:
+    case InsnId::IN_ALIb: case InsnId::IN_eAXIb: case InsnId::OUT_IbAL: case InsnId::OUT_IbeAX:
+        return true;
+    default:
+        break;
+    }
+    const u32 attrs = in.info().attrs;
+    return (attrs & (cpu::kEndsBlock | cpu::kSerializing | cpu::kPriv0 | cpu::kIoPriv)) != 0;
+}
+
+} // namespace translator

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+// BlockCompiler: turns one block's decoded instructions into host code with asmjit. Each
+// instruction is either lowered to host instructions (the lower_*.cpp files) or becomes a call
+// of the interpreter's handler for that one instruction; a lowered instruction's rare cases
+// (TLB miss, MMIO, a page holding code, a fault) take the same call, out of line, before the
+// instruction has changed anything, so faults are precise without unwinding host frames.
+// Not here: choosing the instructions of a block (jit_engine.cpp), the block cache.
+#pragma once
+
+#include "cpu/cpu.h"
+#include "translator/block.h"
+#include "translator/jit_context.h"
+
+#include <asmjit/x86.h>
+
+#include <vector>
+
+namespace translator {
+
+/// Addresses generated code needs: fields of the Cpu as displacements from &cpu.s (rbx), and
+/// the shared epilogue.
+struct CpuLayout {
+    i32 icount = 0;
+    i32 intr_line = 0;
+    i32 nmi_line = 0;
+    i32 stop_requested = 0;
+    i32 tlb_bank[2] = {};
+    i32 cpu_from_state = 0; ///< &cpu - &cpu.s
+    u8* epilogue = nullptr; ///< restores host registers and returns eax to the dispatcher
+};
+
+class BlockCompiler;
+
+/// A lowering: `can` says whether this form (operands, sizes, the block's mode flags) is
+/// lowered; `emit` then emits it. Rows without one become interpreter calls.
+struct Lowering {
+    bool (*can)(const cpu::DecodedInsn& insn, u32 key_flags) = nullptr;
+    void (*emit)(BlockCompiler& bc) = nullptr;
+};
+
+/// The lowering of each InsnId. Filled by the lower_*.cpp files.
+struct LoweringTable {
+    Lowering fn[cpu::kInsnCount] = {};
+};
+
+/// True when a block must end after `insn` because it may change what the block's key
+/// describes (segment loads, privilege, control registers) or needs prompt device service.
+bool ends_block_mode(const cpu::DecodedInsn& insn);
+const LoweringTable& lowering_table();
+void install_lower_alu(LoweringTable& t);
+void install_lower_control(LoweringTable& t);
+
+/// How the block ends.
+enum class BlockEnd : u8 {
+    Fallthrough, ///< the next instruction (chainable exit to next_eip)
+    Taken,       ///< a lowering already emitted the exits
+    Dispatcher,  ///< rip is set; return to the dispatcher (modes may have changed)
+    Dynamic,     ///< rip is set and the mode unchanged: probe the jump cache
+};
+
+class BlockCompiler {
+public:
+    BlockCompiler(const CpuLayout& layout, JitContext& ctx);
+
+    /// Compiles `block` (key, insns, ninsns set) into `dst` (room `cap` bytes, at that address).
+    /// Returns the code size, or 0 if it does not fit.
+    usize compile(Block& block, u8* dst, usize cap);
+
+    // ---- for lowerings ----
+    asmjit::x86::Assembler& a() { return *m_a; }
+    const cpu::DecodedInsn& insn() const { return m_block->insns[m_index]; }
+    u64 eip() const { return m_eip; }           ///< this instruction's EIP
+    u64 next_eip() const { return m_next_eip; } ///< the one after it
+    u32 key_flags() const { return m_block->key.flags; }
+    bool last() const { return m_index + 1 == m_block->ninsns; }
+
+    /// The guest GPR `idx` of `size` bytes in CpuState (high byte registers for AH..BH).
+    asmjit::x86::Mem gpr(unsigned idx, unsigned size, bool high = false) const;
+    asmjit::x86::Mem gpr_op(unsigned n) const; ///< operand n, which must be a GPR
+    asmjit::x86::Mem state(i32 offset, unsigned size) const;
+
+    /// True when operand n's memory reference can be addressed inline (32-bit addressing
+    /// through a fast segment). Lowerings check this before emitting anything.
+    bool mem_inline_ok() const;
+    /// Emits the effective address, the segment base and the TLB check for an access of
+    /// `size` bytes; on a hit the host address is in rdx (clobbers rcx, r8). A miss runs the
+    /// whole instruction in the interpreter.
+    void mem_host(mmu::Access acc, unsigned size);
+    /// The effective address of the memory operand into ecx (32-bit addressing).
+    void emit_ea();
+    /// Given an offset in ecx: adds segment `seg`'s base and does the TLB check as mem_host.
+    void seg_host(unsigned seg, mmu::Access acc, unsigned size);
+
+    /// Emits the capture of the host flags just set into guest EFLAGS: the bits of `written`
+    /// that are live after this instruction. `clear_af`: AF is architecturally 0 (logic ops).
+    void flags_written(u32 written, bool clear_af = false);
+    /// Loads guest EFLAGS into the host flags for condition `cc` (Jcc/SETcc/CMOVcc).
+    void load_flags_for_cond(unsigned cc);
+    /// Host flags already hold the guest flags (the previous instruction set them and this one
+    /// is the fused consumer); capture_pending() is then emitted by the consumer.
+    bool host_flags_valid() const { return m_host_flags_valid; }
+    /// Emits the deferred EFLAGS merge of a fused flag writer (no-op when none is pending).
+    void merge_pending_flags();
+
+    /// Block exits for lowerings of control transfers (the last instruction of a block).
+    void exit_static(u64 target_eip);          ///< chainable when on the block's page
+    void exit_dynamic_eax();                   ///< new EIP in eax: jump cache, then dispatcher
+    void end_taken() { m_end = BlockEnd::Taken; }
+
+    /// Label of this instruction's out-of-line interpreter call.
+    asmjit::Label slow_label();
+
+    const CpuLayout& layout() const { return m_layout; }
+
+private:
+    void emit_prologue();
+    void emit_instruction();
+    void emit_interp_call(bool out_of_line);
+    void emit_end();
+    void emit_slow_paths();
+    void emit_exit_code(u32 code);
+    void emit_probe_jump_cache(); ///< rip in eax (and stored)
+    void emit_call(const void* fn);
+    void emit_icount_adjust(i64 delta);
+
+    const CpuLayout& m_layout;
+    JitContext& m_ctx;
+    asmjit::x86::Assembler* m_a = nullptr;
+    Block* m_block = nullptr;
+    u32 m_index = 0;
+    u64 m_eip = 0;
+    u64 m_next_eip = 0;
+    std::vector<u32> m_live_after;
+    std::vector<bool> m_native;
+    BlockEnd m_end = BlockEnd::Fallthrough;
+    bool m_host_flags_valid = false;
+    u32 m_pending_merge = 0;
+    bool m_pending_clear_af = false;
+    bool m_fuse_next = false;
+
+    struct Slow {
+        asmjit::Label label;
+        asmjit::Label resume;
+        u32 index;
+        u64 eip;
+        bool ends_block; ///< the instruction was a control transfer: probe after the call
+    };
+    std::vector<Slow> m_slow;
+    asmjit::Label m_cur_slow;
+    bool m_cur_slow_used = false;
+
+    struct StaticExit {
+        asmjit::Label jmp;
+        asmjit::Label stub;
+        u64 target;
+        u8 slot;
+    };
+    std::vector<StaticExit> m_exits;
+    asmjit::Label m_exit_label; ///< common "return eax" tail
+    asmjit::Label m_irq_exit, m_budget_exit;
+    asmjit::Label m_entry_nocheck;
+};
+
+} // namespace translator

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+// Functions translated code calls. They follow the SysV ABI and return an ExitCode.
+#pragma once
+
+#include "cpu/cpu.h"
+#include "translator/block.h"
+#include "translator/jit_context.h"
+
+namespace translator {
+
+/// Runs one instruction with the interpreter's handler, as interp::step would after decoding:
+/// cpu.s.rip must hold the instruction's EIP (translated code stores it) and cpu.icount the
+/// count before it. Returns kExitContinue when the block may go on with the next instruction;
+/// otherwise the instruction faulted (and the exception was delivered), jumped elsewhere, or
+/// wrote over translated code of `block`, and the block must end (rip and icount are exact).
+u32 jit_exec_insn(cpu::Cpu* cpu, const cpu::DecodedInsn* insn, Block* block);
+
+/// Counts how often each InsnId goes through jit_exec_insn (-d jit); nullptr disables.
+void set_fallback_profile(JitContext* ctx);
+
+} // namespace translator

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+// JitContext: the per-CPU data translated code reaches through r12 (budget, jump cache, the
+// chain request of the last exit), the exit codes blocks return to the dispatcher, and the
+// counters `-d jit` prints. Register conventions of translated code: rbx = &cpu.s (CpuState),
+// r12 = &JitContext, r13 = the TLB bank for the block's privilege; everything else is scratch.
+#pragma once
+
+#include "base/types.h"
+
+namespace translator {
+
+struct Block;
+
+/// Why translated code returned to the dispatcher (cpu.s.rip is always the next instruction).
+enum ExitCode : u32 {
+    kExitContinue = 0, ///< (helpers only) keep running the block
+    kExitNext = 1,     ///< look up the block at rip
+    kExitChain = 2,    ///< as kExitNext, and chain_block/chain_slot may be patched to it
+    kExitIrq = 3,      ///< an interrupt, NMI or stop request is pending
+    kExitBudget = 4,   ///< not enough budget left for the next block
+    kExitStop = 5,     ///< shutdown (triple fault, reset)
+};
+
+/// One jump-cache line: linear address and mode of a block's start -> its checked entry.
+struct JumpCacheEntry {
+    u64 lin_pc = ~u64{0};
+    u64 mode = 0; ///< key flags | cs_base << 32
+    u8* code = nullptr;
+    u64 pad = 0;
+};
+static_assert(sizeof(JumpCacheEntry) == 32);
+
+constexpr unsigned kJumpCacheBits = 11;
+constexpr u32 kJumpCacheSize = 1u << kJumpCacheBits;
+
+/// Hash of a linear address into the jump cache (generated code computes the same).
+inline u32 jump_cache_index(u64 lin) {
+    return static_cast<u32>((lin ^ (lin >> kJumpCacheBits)) & (kJumpCacheSize - 1));
+}
+
+struct JitStats {
+    u64 blocks_translated = 0;
+    u64 insns_translated = 0;
+    u64 insns_native = 0;       ///< of insns_translated, lowered to host code
+    u64 blocks_invalidated = 0;
+    u64 flushes = 0;            ///< whole translation cache flushes
+    u64 dispatches = 0;         ///< returns to the dispatcher
+    u64 chains = 0;             ///< jumps patched block to block
+    u64 helper_calls = 0;       ///< interpreter handler calls (fallbacks and slow paths)
+    u64 interp_steps = 0;       ///< instructions run by the interpreter outside any block
+    u64 jump_cache_fills = 0;
+    u64 smc_writes = 0;         ///< writes to pages holding translated code
+};
+
+struct JitContext {
+    i64 budget_left = 0;        ///< instructions the dispatcher allows before returning
+    Block* chain_block = nullptr; ///< set by a chainable exit: its block and slot
+    u64 chain_slot = 0;
+    JumpCacheEntry* jump_cache = nullptr;
+    u64* fallback_counts = nullptr; ///< per InsnId, when profiling (-d jit)
+    JitStats stats;
+};
+
+} // namespace translator

@@ -1,0 +1,364 @@
+// SPDX-License-Identifier: MIT
+// JitEngine: dispatcher, block lookup and translation, chaining, invalidation (jit_engine.h).
+#include "translator/jit_engine.h"
+
+#include "base/log.h"
+#include "cpu/decoder/decoder.h"
+#include "cpu/flags.h"
+#include "cpu/interp/interpreter.h"
+#include "translator/block_key.h"
+#include "translator/helpers.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace translator {
+
+using namespace asmjit;
+
+namespace {
+
+constexpr usize kCodeBufferSize = usize{128} << 20;
+constexpr u32 kMaxBlockInsns = 64;
+constexpr usize kMaxBlockCode = 64 * 1024; ///< room kept free for one more block
+
+i32 disp(const void* field, const cpu::Cpu& c) {
+    return static_cast<i32>(reinterpret_cast<uptr>(field) - reinterpret_cast<uptr>(&c.s));
+}
+
+} // namespace
+
+JitEngine::JitEngine() : m_code(kCodeBufferSize) {}
+
+JitEngine::~JitEngine() {
+    if (base::log_enabled(base::kLogJit)) {
+        print_stats(base::log_file());
+    }
+    set_fallback_profile(nullptr);
+}
+
+void JitEngine::init(cpu::Cpu& cpu) {
+    m_cpu = &cpu;
+    m_layout.icount = disp(&cpu.icount, cpu);
+    m_layout.intr_line = disp(&cpu.intr_line, cpu);
+    m_layout.nmi_line = disp(&cpu.nmi_line, cpu);
+    m_layout.stop_requested = disp(&cpu.stop_requested, cpu);
+    m_layout.tlb_bank[0] = disp(&cpu.tlb_bank[0], cpu);
+    m_layout.tlb_bank[1] = disp(&cpu.tlb_bank[1], cpu);
+    m_layout.cpu_from_state = disp(&cpu, cpu);
+
+    // The trampoline: saves the callee-saved registers, sets rbx/r12, jumps into a block; the
+    // epilogue (where every block exit ends) undoes it and returns eax.
+    CodeHolder code;
+    u8* dst = m_code.cursor();
+    code.init(Environment::host(), reinterpret_cast<u64>(dst));
+    x86::Assembler a(&code);
+    for (const x86::Gp& r : {x86::rbx, x86::rbp, x86::r12, x86::r13, x86::r14, x86::r15}) {
+        a.push(r);
+    }
+    a.sub(x86::rsp, 8); // 16-byte alignment at helper calls
+    a.mov(x86::rbx, x86::rdi);
+    a.mov(x86::r12, x86::rsi);
+    a.jmp(x86::rdx);
+    Label epilogue = a.newLabel();
+    a.align(AlignMode::kCode, 16);
+    a.bind(epilogue);
+    a.add(x86::rsp, 8);
+    for (const x86::Gp& r : {x86::r15, x86::r14, x86::r13, x86::r12, x86::rbp, x86::rbx}) {
+        a.pop(r);
+    }
+    a.ret();
+    code.flatten();
+    code.resolveUnresolvedLinks();
+    code.relocateToBase(reinterpret_cast<u64>(dst));
+    const usize size = code.codeSize();
+    code.copyFlattenedData(dst, size, CopySectionFlags::kPadSectionBuffer);
+    m_enter = reinterpret_cast<EnterFn>(dst);
+    m_layout.epilogue = dst + code.labelOffsetFromBase(epilogue);
+    m_code.commit(size);
+    m_code_mark = m_code.used();
+
+    m_jump_cache = std::make_unique<JumpCacheEntry[]>(kJumpCacheSize);
+    m_ctx.jump_cache = m_jump_cache.get();
+    m_compiler = std::make_unique<BlockCompiler>(m_layout, m_ctx);
+    m_phys_generation = cpu.phys().generation();
+    if (base::log_enabled(base::kLogJit)) {
+        m_fallback_counts = std::make_unique<u64[]>(cpu::kInsnCount);
+        m_ctx.fallback_counts = m_fallback_counts.get();
+        set_fallback_profile(&m_ctx);
+    }
+}
+
+void JitEngine::patch_jump(u8* jmp, const u8* target) {
+    const i32 rel = static_cast<i32>(target - (jmp + 5));
+    std::memcpy(jmp + 1, &rel, 4);
+}
+
+void JitEngine::chain(Block* from, unsigned slot, Block* to) {
+    ChainSlot& s = from->slots[slot];
+    if (s.jmp == nullptr || s.target != nullptr) {
+        return;
+    }
+    patch_jump(s.jmp, to->entry);
+    s.target = to;
+    to->incoming.emplace_back(from, static_cast<u8>(slot));
+    ++m_ctx.stats.chains;
+}
+
+void JitEngine::invalidate_block(Block* b) {
+    if (!b->valid) {
+        return;
+    }
+    b->valid = false;
+    ++m_ctx.stats.blocks_invalidated;
+    auto it = m_map.find(b->key);
+    if (it != m_map.end() && it->second == b) {
+        m_map.erase(it);
+    }
+    m_cpu->phys().code_remove(b->key.phys_pc);
+    // Nothing may jump here any more: unpatch chains into it, drop its jump-cache line.
+    for (auto [from, slot] : b->incoming) {
+        ChainSlot& s = from->slots[slot];
+        if (s.target == b) {
+            patch_jump(s.jmp, s.stub);
+            s.target = nullptr;
+        }
+    }
+    b->incoming.clear();
+    for (ChainSlot& s : b->slots) {
+        if (s.target) {
+            auto& in = s.target->incoming;
+            in.erase(std::remove(in.begin(), in.end(), std::pair<Block*, u8>(b, static_cast<u8>(&s - b->slots))),
+                     in.end());
+            s.target = nullptr;
+        }
+    }
+    JumpCacheEntry& j = m_jump_cache[jump_cache_index(b->key.lin_pc)];
+    if (j.code == b->entry) {
+        j = JumpCacheEntry{};
+    }
+}
+
+void JitEngine::invalidate_code(u64 pa, u64 len) {
+    ++m_ctx.stats.smc_writes;
+    const u64 end = pa + len;
+    for (u64 page = pa & ~u64{0xFFF}; page < end; page += 0x1000) {
+        auto it = m_by_page.find(page);
+        if (it == m_by_page.end()) {
+            continue;
+        }
+        std::vector<Block*>& list = it->second;
+        for (usize i = 0; i < list.size();) {
+            Block* b = list[i];
+            const u64 b0 = b->key.phys_pc;
+            const u64 b1 = b0 + b->nbytes;
+            if (b0 < end && pa < b1) {
+                invalidate_block(b);
+                list[i] = list.back();
+                list.pop_back();
+            } else {
+                ++i;
+            }
+        }
+        if (list.empty()) {
+            m_by_page.erase(it);
+        }
+    }
+}
+
+void JitEngine::tlb_flushed() {
+    // The jump cache is keyed by linear address: a changed mapping may make it wrong.
+    if (m_jump_cache && m_jump_cache_dirty) {
+        std::fill_n(m_jump_cache.get(), kJumpCacheSize, JumpCacheEntry{});
+        m_jump_cache_dirty = false;
+    }
+}
+
+void JitEngine::flush_all() {
+    ++m_ctx.stats.flushes;
+    for (auto& b : m_blocks) {
+        if (b->valid) {
+            m_cpu->phys().code_remove(b->key.phys_pc);
+        }
+    }
+    m_blocks.clear();
+    m_map.clear();
+    m_by_page.clear();
+    std::fill_n(m_jump_cache.get(), kJumpCacheSize, JumpCacheEntry{});
+    m_code.reset_to(m_code_mark);
+    m_ctx.chain_block = nullptr;
+}
+
+Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) {
+    const cpu::CodeMode mode = (key.flags & kKeyCode32) ? cpu::CodeMode::Bits32 : cpu::CodeMode::Bits16;
+    const u64 page_off = key.phys_pc & 0xFFF;
+    const u64 cs_limit = cpu.s.seg[cpu::kCs].limit;
+    const u64 ip_mask = mode == cpu::CodeMode::Bits32 ? 0xFFFFFFFFu : 0xFFFF;
+    u64 eip = key.lin_pc - key.cs_base;
+    std::vector<cpu::DecodedInsn> insns;
+    u64 off = 0;
+    while (insns.size() < kMaxBlockInsns) {
+        const u64 avail = std::min<u64>(15, 0x1000 - page_off - off);
+        if (avail == 0) {
+            break;
+        }
+        cpu::DecodedInsn d;
+        if (cpu::decode(host + off, static_cast<usize>(avail), mode, d) != cpu::DecodeError::None) {
+            break; // bad bytes or crossing the page: the interpreter takes it from here
+        }
+        if ((eip & ip_mask) + d.length - 1 > cs_limit) {
+            break;
+        }
+        insns.push_back(d);
+        off += d.length;
+        eip += d.length;
+        const u32 attrs = d.info().attrs;
+        if ((attrs & (cpu::kEndsBlock | cpu::kSerializing)) || ends_block_mode(d) ||
+            (d.prefixes & (cpu::kPfxRep | cpu::kPfxRepne))) {
+            break;
+        }
+    }
+    if (insns.empty()) {
+        return nullptr;
+    }
+    if (m_code.free_bytes() < kMaxBlockCode) {
+        flush_all();
+    }
+    auto blk = std::make_unique<Block>();
+    Block* b = blk.get();
+    b->key = key;
+    b->ninsns = static_cast<u32>(insns.size());
+    b->nbytes = static_cast<u32>(off);
+    b->insns = std::make_unique<cpu::DecodedInsn[]>(insns.size());
+    std::copy(insns.begin(), insns.end(), b->insns.get());
+    const usize size = m_compiler->compile(*b, m_code.cursor(), m_code.free_bytes());
+    if (size == 0) {
+        return nullptr;
+    }
+    m_code.commit(size);
+    m_blocks.push_back(std::move(blk));
+    m_map[key] = b;
+    m_by_page[key.phys_pc & ~u64{0xFFF}].push_back(b);
+    if (cpu.phys().code_add(key.phys_pc)) {
+        cpu.tlb_revoke_write(key.phys_pc);
+    }
+    ++m_ctx.stats.blocks_translated;
+    m_ctx.stats.insns_translated += b->ninsns;
+    return b;
+}
+
+Block* JitEngine::find_block(cpu::Cpu& cpu) {
+    const u64 lin = (cpu.s.seg[cpu::kCs].base + cpu.s.rip) & 0xFFFFFFFFu;
+    const cpu::TlbEntry* e = cpu.fetch_entry(lin);
+    if (!e) {
+        return nullptr;
+    }
+    BlockKey key;
+    key.lin_pc = lin;
+    key.phys_pc = (e->ppage | (lin & 0xFFF)) & cpu.phys().a20_mask();
+    key.cs_base = cpu.s.seg[cpu::kCs].base;
+    key.flags = block_flags(cpu);
+    auto it = m_map.find(key);
+    Block* b = it != m_map.end() ? it->second : translate(cpu, key, reinterpret_cast<const u8*>(e->addend + lin));
+    if (b) {
+        JumpCacheEntry& j = m_jump_cache[jump_cache_index(lin)];
+        j.lin_pc = lin;
+        j.mode = u64{key.flags} | (key.cs_base << 32);
+        j.code = b->entry;
+        m_jump_cache_dirty = true;
+        ++m_ctx.stats.jump_cache_fills;
+    }
+    return b;
+}
+
+cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
+    if (m_cpu != &cpu) {
+        init(cpu);
+    }
+    const u64 end = cpu.icount + budget;
+    for (;;) {
+        if (cpu.stop_requested.load(std::memory_order_relaxed)) [[unlikely]] {
+            cpu.stop_requested.store(false, std::memory_order_relaxed);
+            return cpu::RunExit::Stopped;
+        }
+        if (cpu.intr_line || cpu.nmi_line) {
+            cpu::Status st;
+            if (cpu::interp::service_interrupts(cpu, st)) {
+                if (st == cpu::Status::Stop) {
+                    return cpu::RunExit::Shutdown;
+                }
+                m_ctx.chain_block = nullptr;
+                continue;
+            }
+        }
+        if (cpu.s.halted) {
+            return cpu::RunExit::Halted;
+        }
+        if (cpu.icount >= end) {
+            return cpu::RunExit::Budget;
+        }
+        if (cpu.phys().generation() != m_phys_generation) {
+            m_phys_generation = cpu.phys().generation();
+            flush_all();
+        }
+        const bool inhibit = cpu.s.inhibit_irq;
+        cpu.s.inhibit_irq = false;
+        Block* b = nullptr;
+        if (!inhibit && !(cpu.s.eflags & cpu::kTF) && !cpu.long_mode()) {
+            b = find_block(cpu);
+        }
+        if (!b || b->ninsns > end - cpu.icount) {
+            ++m_ctx.stats.interp_steps;
+            m_ctx.chain_block = nullptr;
+            if (cpu::interp::step(cpu) == cpu::Status::Stop) {
+                return cpu::RunExit::Shutdown;
+            }
+            cpu::flush_flags(cpu.s);
+            continue;
+        }
+        cpu::flush_flags(cpu.s);
+        if (Block* from = m_ctx.chain_block) {
+            if (from->valid && from->key.flags == b->key.flags && from->key.cs_base == b->key.cs_base) {
+                chain(from, static_cast<unsigned>(m_ctx.chain_slot), b);
+            }
+            m_ctx.chain_block = nullptr;
+        }
+        m_ctx.budget_left = static_cast<i64>(end - cpu.icount);
+        const u32 code = m_enter(&cpu.s, &m_ctx, b->entry_nocheck);
+        ++m_ctx.stats.dispatches;
+        if (code == kExitStop) {
+            return cpu::RunExit::Shutdown;
+        }
+    }
+}
+
+void JitEngine::print_stats(std::FILE* out) const {
+    const JitStats& s = m_ctx.stats;
+    std::fprintf(out,
+                 "jit: blocks translated %llu (%llu instructions, %llu lowered natively), "
+                 "invalidated %llu, cache flushes %llu\n"
+                 "jit: dispatcher returns %llu, chains patched %llu, jump-cache fills %llu, "
+                 "interpreter calls %llu, interpreter steps %llu, writes to code pages %llu\n",
+                 (unsigned long long)s.blocks_translated, (unsigned long long)s.insns_translated,
+                 (unsigned long long)s.insns_native, (unsigned long long)s.blocks_invalidated,
+                 (unsigned long long)s.flushes, (unsigned long long)s.dispatches,
+                 (unsigned long long)s.chains, (unsigned long long)s.jump_cache_fills,
+                 (unsigned long long)s.helper_calls, (unsigned long long)s.interp_steps,
+                 (unsigned long long)s.smc_writes);
+    if (m_fallback_counts) {
+        std::vector<std::pair<u64, usize>> top;
+        for (usize i = 0; i < cpu::kInsnCount; ++i) {
+            if (m_fallback_counts[i]) {
+                top.emplace_back(m_fallback_counts[i], i);
+            }
+        }
+        std::sort(top.rbegin(), top.rend());
+        std::fprintf(out, "jit: interpreter calls by instruction:\n");
+        for (usize i = 0; i < top.size() && i < 40; ++i) {
+            std::fprintf(out, "  %12llu  %s\n", (unsigned long long)top[i].first,
+                         cpu::insn_info(static_cast<cpu::InsnId>(top[i].second)).id_name);
+        }
+    }
+}
+
+} // namespace translator

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+// JitEngine: the translator's ExecutionEngine. Its dispatcher finds (or translates) the block
+// for the current CPU state, enters its host code, and on return chains the block it came from
+// to the one it goes to. Interrupts, HLT, the single-step trap and anything it cannot translate
+// go through the interpreter's step(). Owns the block cache, the code buffer and the jump cache.
+#pragma once
+
+#include "cpu/cpu.h"
+#include "translator/block.h"
+#include "translator/block_compiler.h"
+#include "translator/code_buffer.h"
+#include "translator/jit_context.h"
+
+#include <cstdio>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+namespace translator {
+
+class JitEngine final : public cpu::ExecutionEngine {
+public:
+    JitEngine();
+    ~JitEngine() override;
+    cpu::RunExit run(cpu::Cpu& cpu, u64 budget) override;
+    void invalidate_code(u64 pa, u64 len) override;
+    void tlb_flushed() override;
+
+    const JitStats& stats() const { return m_ctx.stats; }
+    /// Counters and the most frequent interpreter fallbacks.
+    void print_stats(std::FILE* out) const;
+
+private:
+    using EnterFn = u32 (*)(cpu::CpuState* state, JitContext* ctx, const u8* code);
+
+    void init(cpu::Cpu& cpu);
+    /// The block for the current state, translated if needed; nullptr when the interpreter
+    /// must run the next instruction (TLB miss on the fetch, MMIO code, undecodable bytes).
+    Block* find_block(cpu::Cpu& cpu);
+    Block* translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host);
+    void invalidate_block(Block* b);
+    void flush_all();
+    void chain(Block* from, unsigned slot, Block* to);
+    static void patch_jump(u8* jmp, const u8* target);
+
+    cpu::Cpu* m_cpu = nullptr;
+    CodeBuffer m_code;
+    usize m_code_mark = 0; ///< end of the permanent trampoline code
+    EnterFn m_enter = nullptr;
+    CpuLayout m_layout;
+    JitContext m_ctx;
+    std::unique_ptr<BlockCompiler> m_compiler;
+    std::unique_ptr<JumpCacheEntry[]> m_jump_cache;
+    std::unique_ptr<u64[]> m_fallback_counts;
+    std::unordered_map<BlockKey, Block*, BlockKeyHash> m_map;
+    std::vector<std::unique_ptr<Block>> m_blocks;
+    std::unordered_map<u64, std::vector<Block*>> m_by_page; ///< physical page -> its blocks
+    u64 m_phys_generation = 0;
+    bool m_jump_cache_dirty = false;
+};
+
+} // namespace translator

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+// Flag liveness: a backward pass over the block (see liveness.h).
+#include "translator/liveness.h"
+
+#include "cpu/state.h"
+
+namespace translator {
+
+using cpu::InsnId;
+
+FlagUse flag_use(const cpu::DecodedInsn& insn, bool native) {
+    FlagUse u;
+    if (!native) {
+        // The interpreter's handler may read any flag and may fault.
+        u.reads = cpu::kArithFlags;
+        return u;
+    }
+    const cpu::InsnInfo& info = insn.info();
+    u.may_fault = insn.has_mem();
+    const char* n = info.id_name;
+    switch (insn.id) {
+    case InsnId::INC_Zv: case InsnId::DEC_Zv: case InsnId::INC_Eb: case InsnId::DEC_Eb:
+    case InsnId::INC_Ev: case InsnId::DEC_Ev:
+        u.writes = cpu::kArithFlags & ~cpu::kCF;
+        break;
+    default:
+        if (info.attrs & cpu::kWritesFlags) {
+            u.writes = cpu::kArithFlags;
+        }
+        break;
+    }
+    if (info.attrs & cpu::kReadsFlags) {
+        u.reads = cpu::kArithFlags;
+    }
+    (void)n;
+    // Stack operations and control transfers touch memory or the CS limit.
+    switch (insn.id) {
+    case InsnId::PUSH_Zv: case InsnId::POP_Zv: case InsnId::PUSH_Iz: case InsnId::PUSH_Ib:
+    case InsnId::CALL_Jz: case InsnId::RET: case InsnId::RET_Iw: case InsnId::LEAVE:
+    case InsnId::CALL_Ev:
+        u.may_fault = true;
+        break;
+    default:
+        break;
+    }
+    return u;
+}
+
+std::vector<u32> flags_live_after(const std::vector<FlagUse>& uses) {
+    std::vector<u32> live_after(uses.size());
+    u32 live = cpu::kArithFlags; // the block's successors may read anything
+    for (usize i = uses.size(); i-- > 0;) {
+        live_after[i] = live;
+        const FlagUse& u = uses[i];
+        live = (live & ~u.writes) | u.reads;
+        if (u.may_fault) {
+            live = cpu::kArithFlags;
+        }
+    }
+    return live_after;
+}
+
+} // namespace translator

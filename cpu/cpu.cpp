@@ -5,6 +5,8 @@
 #include "base/check.h"
 #include "base/log.h"
 
+#include <algorithm>
+
 namespace cpu {
 
 Cpu::Cpu(mmu::PhysMap& phys, CpuEnv& env) : m_phys(phys), m_env(env) { reset(); }
@@ -186,8 +188,19 @@ Status Cpu::access_slow(u64 lin, void* buf, unsigned size, mmu::Access acc, Priv
         }
         TRY(translate(lin1, acc, priv, pa1));
     }
+    if (mmio_guard) [[unlikely]] {
+        if (!m_phys.lookup(pa0).host || (first_end < size && !m_phys.lookup(pa1).host)) {
+            mmio_touched = true;
+            return Status::Stop;
+        }
+    }
     auto do_part = [&](u64 pa, u8* p, u64 n) {
         if (acc == mmu::Access::Write) {
+            if (write_log) [[unlikely]] {
+                WriteRecord r{pa, std::vector<u8>(n)};
+                m_phys.read_bytes(pa, r.old_bytes.data(), n);
+                write_log->push_back(std::move(r));
+            }
             if (n == 1 || n == 2 || n == 4 || n == 8) {
                 u64 v = 0;
                 std::memcpy(&v, p, n); // only here: n may exceed 8 (16-byte SSE, FXSAVE)

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <vector>
 
 namespace cpu {
 
@@ -41,6 +42,12 @@ public:
     /// Some linear->physical translations were dropped (TLB flush, INVLPG): anything cached by
     /// linear address (the translator's jump cache) must be forgotten.
     virtual void tlb_flushed() {}
+};
+
+/// One guest-memory write as the lockstep checker records it: where, and the bytes before.
+struct WriteRecord {
+    u64 pa;
+    std::vector<u8> old_bytes;
 };
 
 /// One TLB entry: a linear page and what the last walk allowed. The first four fields are the
@@ -82,6 +89,18 @@ public:
     std::atomic<bool> stop_requested{false};
     /// Tracer hooks (nullptr = none).
     TraceSink* trace = nullptr;
+
+    // ---- checking hooks (the lockstep engine, translator/lockstep.h) ----
+    /// When set, every guest write is recorded here with the bytes it replaced.
+    std::vector<WriteRecord>* write_log = nullptr;
+    /// When set, an access to MMIO or unmapped memory is not performed: it sets mmio_touched
+    /// and the instruction returns Status::Stop (a run that must not touch devices twice).
+    bool mmio_guard = false;
+    bool mmio_touched = false;
+    /// Copies the TLB out and back (the lockstep engine undoes a reference run).
+    void log_write(u64 pa, const u8* old, unsigned n) {
+        write_log->push_back(WriteRecord{pa, std::vector<u8>(old, old + n)});
+    }
 
     mmu::PhysMap& phys() { return m_phys; }
     CpuEnv& env() { return m_env; }
@@ -232,7 +251,11 @@ public:
         const unsigned u = user_index(priv);
         const TlbEntry& e = tlb_bank[u][(lin >> 12) & (kTlbSize - 1)];
         if ((lin & 0xFFF) <= 0x1000 - sizeof(T) && e.write_tag == (lin & ~u64{0xFFF})) [[likely]] {
-            std::memcpy(reinterpret_cast<u8*>(e.addend + lin), &value, sizeof(T));
+            u8* host = reinterpret_cast<u8*>(e.addend + lin);
+            if (write_log) [[unlikely]] {
+                log_write(e.ppage | (lin & 0xFFF), host, sizeof(T));
+            }
+            std::memcpy(host, &value, sizeof(T));
             return Status::Ok;
         }
         return access_slow(lin, &value, sizeof(T), mmu::Access::Write, priv);

@@ -175,16 +175,17 @@ bool parse_accel(std::string_view arg, std::string& out, std::string& err) {
         err = "tx86: accelerator " + quoted(name) + " takes no properties (got " + quoted(arg) + ")";
         return false;
     }
-    if (name == "interp" || name == "jit") {
+    if (name == "interp" || name == "jit" || name == "lockstep") {
         out = std::string(name);
         return true;
     }
     if (name == "tcg" || name == "kvm" || name == "hvf" || name == "whpx" || name == "xen") {
         err = "tx86: accelerator " + quoted(name) +
-              " is a QEMU accelerator; tx86 provides 'interp' (interpreter) or 'jit' (translator)";
+              " is a QEMU accelerator; tx86 provides 'jit' (translator), 'interp' (interpreter) or "
+              "'lockstep' (both, compared)";
         return false;
     }
-    err = "tx86: unknown accelerator " + quoted(name) + " (use interp or jit)";
+    err = "tx86: unknown accelerator " + quoted(name) + " (use jit, interp or lockstep)";
     return false;
 }
 
@@ -328,7 +329,8 @@ std::string help_text() {
            "-h or -help              display this help and exit\n"
            "-version                 display version information and exit\n"
            "-m [size=]megs[K|M|G]    guest RAM size (default 128M; 1M..3584M; bare number = MiB)\n"
-           "-accel interp|jit        execution engine (default jit)\n"
+           "-accel jit|interp|lockstep  execution engine: translator (default), interpreter, or\n"
+           "                         both compared instruction by instruction (exit 5 on divergence)\n"
            "-icount [shift=]N[,sleep=on|off]\n"
            "                         deterministic clock: each instruction takes 2^N virtual ns\n"
            "                         (default: the guest clock follows host time); sleep=off\n"

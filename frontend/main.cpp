@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
     bc.serial = serial.get();
     bc.debugcon = debugcon.get();
     bc.no_reboot = cfg.no_reboot;
-    bc.jit = cfg.accel == "jit";
+    bc.accel = cfg.accel;
     bc.kernel_path = cfg.kernel;
     bc.initrd_path = cfg.initrd;
     bc.cmdline = cfg.append;

@@ -96,8 +96,11 @@ void BlockCompiler::emit_ea() {
         }
     } else if (m.index != 0xFF) {
         as.mov(x86::ecx, gpr(m.index, 4));
-        if (m.scale != 0 || disp != 0) {
-            as.lea(x86::ecx, x86::ptr(0, x86::rcx, m.scale, disp));
+        if (m.scale != 0) {
+            as.shl(x86::ecx, m.scale);
+        }
+        if (disp != 0) {
+            as.add(x86::ecx, disp);
         }
     } else {
         as.mov(x86::ecx, static_cast<u32>(m.disp));

@@ -28,7 +28,30 @@ i32 disp(const void* field, const cpu::Cpu& c) {
 
 } // namespace
 
-JitEngine::JitEngine() : m_code(kCodeBufferSize) {}
+JitEngine::JitEngine() : m_code(kCodeBufferSize), m_max_block_insns(kMaxBlockInsns) {}
+
+Block* JitEngine::block_at(cpu::Cpu& cpu) {
+    if (m_cpu != &cpu) {
+        init(cpu);
+    }
+    if (cpu.phys().generation() != m_phys_generation) {
+        m_phys_generation = cpu.phys().generation();
+        flush_all();
+    }
+    if (cpu.s.inhibit_irq || (cpu.s.eflags & cpu::kTF)) {
+        return nullptr;
+    }
+    return find_block(cpu);
+}
+
+void JitEngine::set_max_block_insns(u32 n) {
+    if (n != m_max_block_insns) {
+        m_max_block_insns = n;
+        if (m_cpu) {
+            flush_all();
+        }
+    }
+}
 
 JitEngine::~JitEngine() {
     if (base::log_enabled(base::kLogJit)) {
@@ -197,7 +220,7 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
     u64 eip = key.lin_pc - key.cs_base;
     std::vector<cpu::DecodedInsn> insns;
     u64 off = 0;
-    while (insns.size() < kMaxBlockInsns) {
+    while (insns.size() < m_max_block_insns) {
         const u64 avail = std::min<u64>(15, 0x1000 - page_off - off);
         if (avail == 0) {
             break;

@@ -27,6 +27,13 @@ public:
     void tlb_flushed() override;
 
     const JitStats& stats() const { return m_ctx.stats; }
+
+    /// The block that would run next (translated now if needed), or nullptr when the next
+    /// instruction goes to the interpreter. For the lockstep checker.
+    Block* block_at(cpu::Cpu& cpu);
+    /// Limits blocks to `n` instructions (flushing what is cached). For the lockstep checker,
+    /// which narrows a divergence down to one instruction.
+    void set_max_block_insns(u32 n);
     /// Counters and the most frequent interpreter fallbacks.
     void print_stats(std::FILE* out) const;
 
@@ -57,6 +64,7 @@ private:
     std::unordered_map<u64, std::vector<Block*>> m_by_page; ///< physical page -> its blocks
     u64 m_phys_generation = 0;
     bool m_jump_cache_dirty = false;
+    u32 m_max_block_insns;
 };
 
 } // namespace translator

@@ -4,6 +4,7 @@
 #include "base/log.h"
 #include "cpu/interp/interpreter.h"
 #include "translator/jit_engine.h"
+#include "translator/lockstep.h"
 #include "devices/acpi/madt.h"
 #include "devices/acpi/tables.h"
 #include "devices/firmware/mptable.h"
@@ -206,8 +207,10 @@ std::string PcBoard::create(const BoardConfig& config) {
 
     m_host_start = host_ns();
     m_cpu = std::make_unique<cpu::Cpu>(m_phys, *this);
-    if (config.jit) {
+    if (config.accel == "jit") {
         m_engine = std::make_unique<translator::JitEngine>();
+    } else if (config.accel == "lockstep") {
+        m_engine = std::make_unique<translator::LockstepEngine>();
     } else {
         m_engine = std::make_unique<cpu::interp::Interpreter>();
     }

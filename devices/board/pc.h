@@ -50,8 +50,8 @@ struct BoardConfig {
     u64 ns_per_insn = 1;
     /// Fixed RTC start (Unix seconds) for reproducible runs; negative = host time.
     i64 rtc_start = -1;
-    /// Execution engine: the binary translator (default) or the interpreter.
-    bool jit = true;
+    /// Execution engine: "jit" (the binary translator), "interp" or "lockstep" (both, compared).
+    std::string accel = "jit";
 };
 
 /// Exit status of tx86 when the guest triple-faults under -no-reboot.

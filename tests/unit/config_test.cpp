@@ -53,7 +53,7 @@ TEST_CASE("empty command line gives the defaults", "[config]") {
     CHECK(c.debugcon.kind == CharDevSpec::None);
     CHECK_FALSE(c.nographic);
     CHECK_FALSE(c.no_reboot);
-    CHECK(c.accel == "interp");
+    CHECK(c.accel == "jit");
     CHECK_FALSE(c.show_help);
     CHECK_FALSE(c.show_version);
 }
@@ -161,6 +161,7 @@ TEST_CASE("accelerator selection", "[config][accel]") {
     CHECK(ok({"-accel", "interp"}).accel == "interp");
     CHECK(ok({"-accel", "jit"}).accel == "jit");
     CHECK(ok({"--accel", "jit"}).accel == "jit");
+    CHECK(ok({"-accel", "lockstep"}).accel == "lockstep");
 
     const auto tcg = bad({"-accel", "tcg"});
     CHECK(contains(tcg, "'tcg'"));

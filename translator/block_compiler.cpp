@@ -243,6 +243,8 @@ void BlockCompiler::emit_probe_jump_cache() {
     as.jne(miss);
     as.jmp(x86::qword_ptr(x86::rdx, offsetof(JumpCacheEntry, code)));
     as.bind(miss);
+    as.mov(x86::rcx, imm(reinterpret_cast<u64>(m_block)));
+    as.mov(x86::qword_ptr(kCtx, offsetof(JitContext, probe_miss)), x86::rcx);
     emit_exit_code(kExitNext);
 }
 

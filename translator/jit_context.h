@@ -50,6 +50,8 @@ struct JitStats {
     u64 interp_steps = 0;       ///< instructions run by the interpreter outside any block
     u64 jump_cache_fills = 0;
     u64 smc_writes = 0;         ///< writes to pages holding translated code
+    u64 exits[6] = {};          ///< dispatcher returns by ExitCode
+    u64 jump_cache_clears = 0;  ///< TLB flushes that emptied the jump cache
 };
 
 struct JitContext {
@@ -58,6 +60,7 @@ struct JitContext {
     u64 chain_slot = 0;
     JumpCacheEntry* jump_cache = nullptr;
     u64* fallback_counts = nullptr; ///< per InsnId, when profiling (-d jit)
+    Block* probe_miss = nullptr;    ///< set by a jump-cache miss: the block that probed
     JitStats stats;
 };
 

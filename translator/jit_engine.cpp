@@ -108,6 +108,7 @@ void JitEngine::init(cpu::Cpu& cpu) {
     if (base::log_enabled(base::kLogJit)) {
         m_fallback_counts = std::make_unique<u64[]>(cpu::kInsnCount);
         m_ctx.fallback_counts = m_fallback_counts.get();
+        m_miss_counts = std::make_unique<u64[]>(cpu::kInsnCount + 1);
         set_fallback_profile(&m_ctx);
     }
 }
@@ -194,6 +195,7 @@ void JitEngine::tlb_flushed() {
     if (m_jump_cache && m_jump_cache_dirty) {
         std::fill_n(m_jump_cache.get(), kJumpCacheSize, JumpCacheEntry{});
         m_jump_cache_dirty = false;
+        ++m_ctx.stats.jump_cache_clears;
     }
 }
 
@@ -349,6 +351,24 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
         m_ctx.budget_left = static_cast<i64>(end - cpu.icount);
         const u32 code = m_enter(&cpu.s, &m_ctx, b->entry_nocheck);
         ++m_ctx.stats.dispatches;
+        ++m_ctx.stats.exits[code < 6 ? code : 0];
+        if (m_ctx.probe_miss && std::getenv("TX86_DEBUG_PROBE")) {
+            const u64 lin = (cpu.s.seg[cpu::kCs].base + cpu.s.rip) & 0xFFFFFFFFu;
+            const JumpCacheEntry& j = m_jump_cache[jump_cache_index(lin)];
+            static u64 cat[3];
+            cat[j.lin_pc == ~u64{0} ? 0 : (j.lin_pc != lin ? 1 : 2)]++;
+            if ((cat[0] + cat[1] + cat[2]) % 1000000 == 0) {
+                std::fprintf(stderr, "miss: empty %llu, collision %llu, same %llu\n", (unsigned long long)cat[0],
+                             (unsigned long long)cat[1], (unsigned long long)cat[2]);
+            }
+        }
+        if (m_ctx.probe_miss && m_miss_counts) {
+            Block* pb = m_ctx.probe_miss;
+            ++m_miss_counts[static_cast<usize>(pb->insns[pb->ninsns - 1].id)];
+        } else if (code == kExitNext && m_miss_counts) {
+            ++m_miss_counts[cpu::kInsnCount]; // helper exits
+        }
+        m_ctx.probe_miss = nullptr;
         if (code == kExitStop) {
             return cpu::RunExit::Shutdown;
         }
@@ -368,6 +388,26 @@ void JitEngine::print_stats(std::FILE* out) const {
                  (unsigned long long)s.chains, (unsigned long long)s.jump_cache_fills,
                  (unsigned long long)s.helper_calls, (unsigned long long)s.interp_steps,
                  (unsigned long long)s.smc_writes);
+    std::fprintf(out, "jit: exits: next %llu, chain %llu, irq %llu, budget %llu, stop %llu; jump-cache clears %llu\n",
+                 (unsigned long long)s.exits[kExitNext], (unsigned long long)s.exits[kExitChain],
+                 (unsigned long long)s.exits[kExitIrq], (unsigned long long)s.exits[kExitBudget],
+                 (unsigned long long)s.exits[kExitStop], (unsigned long long)s.jump_cache_clears);
+    if (m_miss_counts) {
+        std::vector<std::pair<u64, usize>> top;
+        for (usize i = 0; i <= cpu::kInsnCount; ++i) {
+            if (m_miss_counts[i]) {
+                top.emplace_back(m_miss_counts[i], i);
+            }
+        }
+        std::sort(top.rbegin(), top.rend());
+        std::fprintf(out, "jit: jump-cache misses by the probing block's last instruction:\n");
+        for (usize i = 0; i < top.size() && i < 12; ++i) {
+            std::fprintf(out, "  %12llu  %s\n", (unsigned long long)top[i].first,
+                         top[i].second == cpu::kInsnCount
+                             ? "(interpreter-call exits)"
+                             : cpu::insn_info(static_cast<cpu::InsnId>(top[i].second)).id_name);
+        }
+    }
     if (m_fallback_counts) {
         std::vector<std::pair<u64, usize>> top;
         for (usize i = 0; i < cpu::kInsnCount; ++i) {

@@ -59,6 +59,7 @@ private:
     std::unique_ptr<BlockCompiler> m_compiler;
     std::unique_ptr<JumpCacheEntry[]> m_jump_cache;
     std::unique_ptr<u64[]> m_fallback_counts;
+    std::unique_ptr<u64[]> m_miss_counts; ///< jump-cache misses by the probing block's last row
     std::unordered_map<BlockKey, Block*, BlockKeyHash> m_map;
     std::vector<std::unique_ptr<Block>> m_blocks;
     std::unordered_map<u64, std::vector<Block*>> m_by_page; ///< physical page -> its blocks

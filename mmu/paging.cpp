@@ -22,6 +22,13 @@ struct Rights {
     bool nx = false;
 };
 
+/// The entries read so far, root first (Translation::entry_pa).
+struct Path {
+    u64 pa[3] = {};
+    u8 levels = 0;
+    void add(const PhysMap& mem, u64 entry_addr) { pa[levels++] = entry_addr & mem.a20_mask(); }
+};
+
 Translation fault(u32 code) {
     Translation t;
     t.error_code = code;
@@ -50,9 +57,10 @@ u32 check_rights(const PagingContext& ctx, const Rights& r, Access access, bool 
 /// The last step of every walk: checks the accumulated rights, sets A (and D on writes) in the
 /// entry that maps the page, and builds the translation. `frame` is the page's physical base
 /// and `offset_mask` its size - 1.
-Translation map_leaf(PhysMap& mem, const PagingContext& ctx, u64 entry_addr, unsigned entry_size,
+Translation map_leaf(PhysMap& mem, const PagingContext& ctx, const Path& path, unsigned entry_size,
                      u64 entry, u64 frame, u64 offset_mask, const Rights& r, Access access,
                      bool user, u64 lin) {
+    const u64 entry_addr = path.pa[path.levels - 1];
     if (u32 e = check_rights(ctx, r, access, user)) {
         return fault(e);
     }
@@ -69,6 +77,10 @@ Translation map_leaf(PhysMap& mem, const PagingContext& ctx, u64 entry_addr, uns
     t.global = (entry & kG) && (ctx.cr4 & kCr4PGE);
     t.nx = r.nx;
     t.page_mask = offset_mask;
+    for (u8 i = 0; i < path.levels; ++i) {
+        t.entry_pa[i] = path.pa[i];
+    }
+    t.levels = path.levels;
     return t;
 }
 
@@ -81,10 +93,12 @@ Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access ac
     const u32 fault_base = (access == Access::Write ? u32{kPfWrite} : 0u) |
                            (user ? u32{kPfUser} : 0u) | (fetch_bit ? u32{kPfFetch} : 0u);
     Rights r;
+    Path path;
 
     if (!(ctx.cr4 & kCr4PAE)) {
         lin &= 0xFFFFFFFFu;
         const u64 pde_addr = (ctx.cr3 & 0xFFFFF000u) + ((lin >> 22) << 2);
+        path.add(mem, pde_addr);
         u64 pde = mem.read(pde_addr, 4);
         if (!(pde & kP)) {
             return fault(fault_base);
@@ -98,20 +112,21 @@ Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access ac
                 return fault(fault_base | kPfPresent | kPfReserved);
             }
             const u64 base = (pde & 0xFFC00000u) | (((pde >> 13) & 0xF) << 32);
-            return map_leaf(mem, ctx, pde_addr, 4, pde, base, 0x3FFFFF, r, access, user, lin);
+            return map_leaf(mem, ctx, path, 4, pde, base, 0x3FFFFF, r, access, user, lin);
         }
         if (!(pde & kA)) {
             pde |= kA;
             mem.write(pde_addr, 4, pde);
         }
         const u64 pte_addr = (pde & 0xFFFFF000u) + (((lin >> 12) & 0x3FF) << 2);
+        path.add(mem, pte_addr);
         u64 pte = mem.read(pte_addr, 4);
         if (!(pte & kP)) {
             return fault(fault_base);
         }
         r.write = r.write && (pte & kRW);
         r.user = r.user && (pte & kUS);
-        return map_leaf(mem, ctx, pte_addr, 4, pte, pte & 0xFFFFF000u, 0xFFF, r, access, user, lin);
+        return map_leaf(mem, ctx, path, 4, pte, pte & 0xFFFFF000u, 0xFFF, r, access, user, lin);
     }
 
     // PAE: PDPTE -> PDE -> PTE, 64-bit entries. (The PDPTEs are architecturally loaded at CR3
@@ -121,6 +136,7 @@ Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access ac
     const u64 addr_mask = 0x0000000FFFFFF000ull;
     const u64 rsvd_nx = kPaeRsvdHigh | (nxe ? 0 : kNX);
     const u64 pdpte_addr = (ctx.cr3 & 0xFFFFFFE0u) + ((lin >> 30) << 3);
+    path.add(mem, pdpte_addr);
     const u64 pdpte = mem.read(pdpte_addr, 8);
     if (!(pdpte & kP)) {
         return fault(fault_base);
@@ -129,6 +145,7 @@ Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access ac
         return fault(fault_base | kPfPresent | kPfReserved);
     }
     const u64 pde_addr = (pdpte & addr_mask) + (((lin >> 21) & 0x1FF) << 3);
+    path.add(mem, pde_addr);
     u64 pde = mem.read(pde_addr, 8);
     if (!(pde & kP)) {
         return fault(fault_base);
@@ -143,7 +160,7 @@ Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access ac
         if (pde & 0x1FE000) {
             return fault(fault_base | kPfPresent | kPfReserved);
         }
-        return map_leaf(mem, ctx, pde_addr, 8, pde, pde & 0x0000000FFFE00000ull, 0x1FFFFF, r,
+        return map_leaf(mem, ctx, path, 8, pde, pde & 0x0000000FFFE00000ull, 0x1FFFFF, r,
                         access, user, lin);
     }
     if (!(pde & kA)) {
@@ -151,6 +168,7 @@ Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access ac
         mem.write(pde_addr, 8, pde);
     }
     const u64 pte_addr = (pde & addr_mask) + (((lin >> 12) & 0x1FF) << 3);
+    path.add(mem, pte_addr);
     u64 pte = mem.read(pte_addr, 8);
     if (!(pte & kP)) {
         return fault(fault_base);
@@ -161,7 +179,7 @@ Translation translate(PhysMap& mem, const PagingContext& ctx, u64 lin, Access ac
     r.write = r.write && (pte & kRW);
     r.user = r.user && (pte & kUS);
     r.nx = r.nx || (nxe && (pte & kNX));
-    return map_leaf(mem, ctx, pte_addr, 8, pte, pte & addr_mask, 0xFFF, r, access, user, lin);
+    return map_leaf(mem, ctx, path, 8, pte, pte & addr_mask, 0xFFF, r, access, user, lin);
 }
 
 } // namespace mmu

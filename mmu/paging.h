@@ -31,6 +31,11 @@ struct Translation {
     bool global = false;
     bool nx = false;
     u64 page_mask = 0xFFF; ///< offset mask of the page that maps `lin`
+    /// Physical addresses (A20 applied) of the paging-structure entries the walk used, root
+    /// first: PDE then PTE (32-bit paging), PDPTE, PDE then PTE (PAE); the PTE is absent for a
+    /// large page. A TLB that retains the translation watches these for writes.
+    u64 entry_pa[3] = {};
+    u8 levels = 0; ///< how many of entry_pa are valid (0 when !ok)
 };
 
 /// Translates a linear address. `user` is true for CPL-3 accesses (and implicit supervisor

@@ -40,6 +40,9 @@ struct ChainSlot {
     u8* jmp = nullptr;    ///< the E9 opcode byte of the patchable jump
     u8* stub = nullptr;   ///< where the jump leads while unchained
     Block* target = nullptr;
+    /// Cross-page exits: the TLB addend the target page must still have for the chained jump
+    /// to be taken (patched with the jump; 1, never a real addend, while unchained).
+    uptr* expect = nullptr;
 };
 
 struct Block {

@@ -52,6 +52,9 @@ const LoweringTable& lowering_table() {
         }
         install_lower_alu(x);
         install_lower_control(x);
+        install_lower_mul_shift(x);
+        install_lower_system(x);
+        install_lower_bit(x);
         return x;
     }();
     return t;
@@ -150,6 +153,17 @@ void BlockCompiler::flags_written(u32 written, bool clear_af) {
     as.or_(x86::dword_ptr(kState, kOffEflags), x86::eax);
 }
 
+void BlockCompiler::flags_store(const x86::Gp& value, u32 written) {
+    const u32 mask = written & m_live_after[m_index];
+    if (mask == 0) {
+        return;
+    }
+    x86::Assembler& as = *m_a;
+    as.and_(value.r32(), static_cast<i32>(mask));
+    as.and_(x86::dword_ptr(kState, kOffEflags), static_cast<i32>(~mask));
+    as.or_(x86::dword_ptr(kState, kOffEflags), value.r32());
+}
+
 void BlockCompiler::merge_pending_flags() {
     if (m_pending_merge == 0) {
         return;
@@ -241,6 +255,17 @@ void BlockCompiler::emit_probe_jump_cache() {
     as.mov(x86::rax, imm(mode));
     as.cmp(x86::rax, x86::qword_ptr(x86::rdx, offsetof(JumpCacheEntry, mode)));
     as.jne(miss);
+    // The TLB must still map the target page to the host page the block was found through.
+    as.mov(x86::r8d, x86::ecx);
+    as.shr(x86::r8d, 6);
+    as.and_(x86::r8d, static_cast<i32>((cpu::Cpu::kTlbSize - 1) << 6));
+    as.add(x86::r8, kTlb);
+    as.and_(x86::ecx, static_cast<i32>(0xFFFFF000u));
+    as.cmp(x86::rcx, x86::qword_ptr(x86::r8, offsetof(cpu::TlbEntry, exec_tag)));
+    as.jne(miss);
+    as.mov(x86::rax, x86::qword_ptr(x86::r8, kTlbAddend));
+    as.cmp(x86::rax, x86::qword_ptr(x86::rdx, offsetof(JumpCacheEntry, addend)));
+    as.jne(miss);
     as.jmp(x86::qword_ptr(x86::rdx, offsetof(JumpCacheEntry, code)));
     as.bind(miss);
     as.mov(x86::rcx, imm(reinterpret_cast<u64>(m_block)));
@@ -257,12 +282,24 @@ void BlockCompiler::exit_static(u64 target_eip) {
     x86::Assembler& as = *m_a;
     const u64 target_lin = (m_block->key.cs_base + target_eip) & 0xFFFFFFFFu;
     const bool same_page = (target_lin >> 12) == (m_block->key.lin_pc >> 12);
-    if (!same_page || m_exits.size() >= 2) {
+    if (m_exits.size() >= 2) {
         as.mov(x86::eax, static_cast<u32>(target_eip));
         exit_dynamic_eax();
         return;
     }
-    StaticExit e{as.newLabel(), as.newLabel(), target_eip, static_cast<u8>(m_exits.size())};
+    StaticExit e{as.newLabel(), as.newLabel(), target_eip, static_cast<u8>(m_exits.size()), !same_page,
+                 as.newLabel()};
+    if (!same_page) {
+        // Another page: the chained jump is taken only while the TLB maps that page to the
+        // host page it had when chained (its fetch entry and addend are checked inline).
+        const i32 slot = static_cast<i32>(((target_lin >> 12) & (cpu::Cpu::kTlbSize - 1)) * 64);
+        as.mov(x86::rax, imm(target_lin & ~u64{0xFFF}));
+        as.cmp(x86::rax, x86::qword_ptr(kTlb, slot + static_cast<i32>(offsetof(cpu::TlbEntry, exec_tag))));
+        as.jne(e.stub);
+        as.mov(x86::rax, x86::qword_ptr(kTlb, slot + kTlbAddend));
+        as.cmp(x86::rax, x86::qword_ptr(e.expect));
+        as.jne(e.stub);
+    }
     as.bind(e.jmp);
     as.long_().jmp(e.stub);
     m_exits.push_back(e);
@@ -324,6 +361,13 @@ void BlockCompiler::emit_slow_paths() {
         as.mov(x86::qword_ptr(kCtx, kCtxChainBlock), x86::rcx);
         as.mov(x86::qword_ptr(kCtx, kCtxChainSlot), e.slot);
         emit_exit_code(kExitChain);
+    }
+    as.align(AlignMode::kData, 8);
+    for (const StaticExit& e : m_exits) {
+        if (e.cross_page) {
+            as.bind(e.expect);
+            as.embedUInt64(1);
+        }
     }
     as.bind(m_irq_exit);
     as.mov(x86::eax, static_cast<u32>(start_eip));
@@ -447,6 +491,7 @@ usize BlockCompiler::compile(Block& b, u8* dst, usize cap) {
         s.jmp = dst + code.labelOffsetFromBase(e.jmp);
         s.stub = dst + code.labelOffsetFromBase(e.stub);
         s.target = nullptr;
+        s.expect = e.cross_page ? reinterpret_cast<uptr*>(dst + code.labelOffsetFromBase(e.expect)) : nullptr;
     }
     return size;
 }
@@ -462,7 +507,7 @@ bool ends_block_mode(const cpu::DecodedInsn& in) {
     switch (in.id) {
     case InsnId::LDS_GzMp: case InsnId::LES_GzMp: case InsnId::LFS_GzMp: case InsnId::LGS_GzMp:
     case InsnId::LSS_GzMp: case InsnId::POP_ES: case InsnId::POP_SS: case InsnId::POP_DS:
-    case InsnId::POP_FS: case InsnId::POP_GS: case InsnId::CLTS: case InsnId::CLI:
+    case InsnId::POP_FS: case InsnId::POP_GS: case InsnId::CLTS:
     case InsnId::IN_ALDX: case InsnId::IN_eAXDX: case InsnId::OUT_DXAL: case InsnId::OUT_DXeAX:
     case InsnId::IN_ALIb: case InsnId::IN_eAXIb: case InsnId::OUT_IbAL: case InsnId::OUT_IbeAX:
         return true;

@@ -49,6 +49,9 @@ bool ends_block_mode(const cpu::DecodedInsn& insn);
 const LoweringTable& lowering_table();
 void install_lower_alu(LoweringTable& t);
 void install_lower_control(LoweringTable& t);
+void install_lower_mul_shift(LoweringTable& t);
+void install_lower_system(LoweringTable& t);
+void install_lower_bit(LoweringTable& t);
 
 /// How the block ends.
 enum class BlockEnd : u8 {
@@ -99,6 +102,11 @@ public:
     /// Host flags already hold the guest flags (the previous instruction set them and this one
     /// is the fused consumer); capture_pending() is then emitted by the consumer.
     bool host_flags_valid() const { return m_host_flags_valid; }
+    /// True when some flag of `written` must reach EFLAGS after this instruction.
+    bool flags_live(u32 written) const { return (written & m_live_after[m_index]) != 0; }
+    /// Merges the flags computed in `value` (EFLAGS layout) into EFLAGS: the live bits of
+    /// `written`. Clobbers `value` and the host flags.
+    void flags_store(const asmjit::x86::Gp& value, u32 written);
     /// Emits the deferred EFLAGS merge of a fused flag writer (no-op when none is pending).
     void merge_pending_flags();
 
@@ -154,6 +162,8 @@ private:
         asmjit::Label stub;
         u64 target;
         u8 slot;
+        bool cross_page;
+        asmjit::Label expect; ///< cross-page: the patched expected TLB addend (8 bytes)
     };
     std::vector<StaticExit> m_exits;
     asmjit::Label m_exit_label; ///< common "return eax" tail

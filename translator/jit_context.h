@@ -26,11 +26,14 @@ struct JumpCacheEntry {
     u64 lin_pc = ~u64{0};
     u64 mode = 0; ///< key flags | cs_base << 32
     u8* code = nullptr;
-    u64 pad = 0;
+    /// The TLB addend (host - linear) of the block's page when it was entered here: a probe hits
+    /// only while the current TLB still maps the page to the same host page, so TLB flushes
+    /// need not clear the jump cache.
+    uptr addend = 1;
 };
 static_assert(sizeof(JumpCacheEntry) == 32);
 
-constexpr unsigned kJumpCacheBits = 11;
+constexpr unsigned kJumpCacheBits = 13;
 constexpr u32 kJumpCacheSize = 1u << kJumpCacheBits;
 
 /// Hash of a linear address into the jump cache (generated code computes the same).

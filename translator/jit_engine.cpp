@@ -102,6 +102,8 @@ void JitEngine::init(cpu::Cpu& cpu) {
     m_code_mark = m_code.used();
 
     m_jump_cache = std::make_unique<JumpCacheEntry[]>(kJumpCacheSize);
+    m_jump_cache_blocks = std::make_unique<Block*[]>(kJumpCacheSize);
+    m_map.reserve(1 << 16);
     m_ctx.jump_cache = m_jump_cache.get();
     m_compiler = std::make_unique<BlockCompiler>(m_layout, m_ctx);
     m_phys_generation = cpu.phys().generation();
@@ -118,10 +120,28 @@ void JitEngine::patch_jump(u8* jmp, const u8* target) {
     std::memcpy(jmp + 1, &rel, 4);
 }
 
-void JitEngine::chain(Block* from, unsigned slot, Block* to) {
+void JitEngine::unchain(Block* from, unsigned slot) {
     ChainSlot& s = from->slots[slot];
-    if (s.jmp == nullptr || s.target != nullptr) {
+    if (s.target == nullptr) {
         return;
+    }
+    auto& in = s.target->incoming;
+    in.erase(std::remove(in.begin(), in.end(), std::pair<Block*, u8>(from, static_cast<u8>(slot))), in.end());
+    patch_jump(s.jmp, s.stub);
+    if (s.expect) {
+        *s.expect = 1;
+    }
+    s.target = nullptr;
+}
+
+void JitEngine::chain(Block* from, unsigned slot, Block* to, uptr addend) {
+    ChainSlot& s = from->slots[slot];
+    if (s.jmp == nullptr || (s.target == to && (!s.expect || *s.expect == addend))) {
+        return;
+    }
+    unchain(from, slot);
+    if (s.expect) {
+        *s.expect = addend;
     }
     patch_jump(s.jmp, to->entry);
     s.target = to;
@@ -141,21 +161,12 @@ void JitEngine::invalidate_block(Block* b) {
     }
     m_cpu->phys().code_remove(b->key.phys_pc);
     // Nothing may jump here any more: unpatch chains into it, drop its jump-cache line.
-    for (auto [from, slot] : b->incoming) {
-        ChainSlot& s = from->slots[slot];
-        if (s.target == b) {
-            patch_jump(s.jmp, s.stub);
-            s.target = nullptr;
-        }
+    while (!b->incoming.empty()) {
+        auto [from, slot] = b->incoming.back();
+        unchain(from, slot);
     }
-    b->incoming.clear();
-    for (ChainSlot& s : b->slots) {
-        if (s.target) {
-            auto& in = s.target->incoming;
-            in.erase(std::remove(in.begin(), in.end(), std::pair<Block*, u8>(b, static_cast<u8>(&s - b->slots))),
-                     in.end());
-            s.target = nullptr;
-        }
+    for (unsigned k = 0; k < 2; ++k) {
+        unchain(b, k);
     }
     JumpCacheEntry& j = m_jump_cache[jump_cache_index(b->key.lin_pc)];
     if (j.code == b->entry) {
@@ -191,12 +202,9 @@ void JitEngine::invalidate_code(u64 pa, u64 len) {
 }
 
 void JitEngine::tlb_flushed() {
-    // The jump cache is keyed by linear address: a changed mapping may make it wrong.
-    if (m_jump_cache && m_jump_cache_dirty) {
-        std::fill_n(m_jump_cache.get(), kJumpCacheSize, JumpCacheEntry{});
-        m_jump_cache_dirty = false;
-        ++m_ctx.stats.jump_cache_clears;
-    }
+    // Nothing to do: jump-cache lines and cross-page chains check the TLB when taken, so a
+    // dropped or changed translation just makes them miss.
+    ++m_ctx.stats.jump_cache_clears;
 }
 
 void JitEngine::flush_all() {
@@ -276,21 +284,43 @@ Block* JitEngine::find_block(cpu::Cpu& cpu) {
     const u64 lin = (cpu.s.seg[cpu::kCs].base + cpu.s.rip) & 0xFFFFFFFFu;
     const cpu::TlbEntry* e = cpu.fetch_entry(lin);
     if (!e) {
-        return nullptr;
+        // Fill the TLB with a walk. If it faults, leave everything as it was: the interpreter's
+        // step() fetches again and delivers the fault.
+        const u64 cr2 = cpu.s.cr2;
+        u64 pa;
+        if (cpu.translate(lin, mmu::Access::Execute, cpu::Priv::Current, pa) != cpu::Status::Ok) {
+            cpu.s.cr2 = cr2;
+            return nullptr;
+        }
+        e = cpu.fetch_entry(lin);
+        if (!e) {
+            return nullptr; // MMIO or unmapped: the interpreter runs it
+        }
+    }
+    // The jump cache first: most lookups are for a block entered recently.
+    const u32 flags = block_flags(cpu);
+    const u64 cs_base = cpu.s.seg[cpu::kCs].base;
+    const u32 ji = jump_cache_index(lin);
+    JumpCacheEntry& jc = m_jump_cache[ji];
+    if (jc.lin_pc == lin && jc.mode == (u64{flags} | (cs_base << 32)) && jc.addend == e->addend) {
+        m_last_addend = e->addend;
+        return m_jump_cache_blocks[ji];
     }
     BlockKey key;
     key.lin_pc = lin;
     key.phys_pc = (e->ppage | (lin & 0xFFF)) & cpu.phys().a20_mask();
-    key.cs_base = cpu.s.seg[cpu::kCs].base;
-    key.flags = block_flags(cpu);
+    key.cs_base = cs_base;
+    key.flags = flags;
     auto it = m_map.find(key);
     Block* b = it != m_map.end() ? it->second : translate(cpu, key, reinterpret_cast<const u8*>(e->addend + lin));
     if (b) {
-        JumpCacheEntry& j = m_jump_cache[jump_cache_index(lin)];
+        JumpCacheEntry& j = jc;
+        m_jump_cache_blocks[ji] = b;
         j.lin_pc = lin;
         j.mode = u64{key.flags} | (key.cs_base << 32);
         j.code = b->entry;
-        m_jump_cache_dirty = true;
+        j.addend = e->addend;
+        m_last_addend = e->addend;
         ++m_ctx.stats.jump_cache_fills;
     }
     return b;
@@ -344,7 +374,7 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
         cpu::flush_flags(cpu.s);
         if (Block* from = m_ctx.chain_block) {
             if (from->valid && from->key.flags == b->key.flags && from->key.cs_base == b->key.cs_base) {
-                chain(from, static_cast<unsigned>(m_ctx.chain_slot), b);
+                chain(from, static_cast<unsigned>(m_ctx.chain_slot), b, m_last_addend);
             }
             m_ctx.chain_block = nullptr;
         }
@@ -352,16 +382,6 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
         const u32 code = m_enter(&cpu.s, &m_ctx, b->entry_nocheck);
         ++m_ctx.stats.dispatches;
         ++m_ctx.stats.exits[code < 6 ? code : 0];
-        if (m_ctx.probe_miss && std::getenv("TX86_DEBUG_PROBE")) {
-            const u64 lin = (cpu.s.seg[cpu::kCs].base + cpu.s.rip) & 0xFFFFFFFFu;
-            const JumpCacheEntry& j = m_jump_cache[jump_cache_index(lin)];
-            static u64 cat[3];
-            cat[j.lin_pc == ~u64{0} ? 0 : (j.lin_pc != lin ? 1 : 2)]++;
-            if ((cat[0] + cat[1] + cat[2]) % 1000000 == 0) {
-                std::fprintf(stderr, "miss: empty %llu, collision %llu, same %llu\n", (unsigned long long)cat[0],
-                             (unsigned long long)cat[1], (unsigned long long)cat[2]);
-            }
-        }
         if (m_ctx.probe_miss && m_miss_counts) {
             Block* pb = m_ctx.probe_miss;
             ++m_miss_counts[static_cast<usize>(pb->insns[pb->ninsns - 1].id)];

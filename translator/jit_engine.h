@@ -47,7 +47,8 @@ private:
     Block* translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host);
     void invalidate_block(Block* b);
     void flush_all();
-    void chain(Block* from, unsigned slot, Block* to);
+    void chain(Block* from, unsigned slot, Block* to, uptr addend);
+    void unchain(Block* from, unsigned slot);
     static void patch_jump(u8* jmp, const u8* target);
 
     cpu::Cpu* m_cpu = nullptr;
@@ -58,14 +59,15 @@ private:
     JitContext m_ctx;
     std::unique_ptr<BlockCompiler> m_compiler;
     std::unique_ptr<JumpCacheEntry[]> m_jump_cache;
+    std::unique_ptr<Block*[]> m_jump_cache_blocks; ///< the Block of each jump-cache line
     std::unique_ptr<u64[]> m_fallback_counts;
     std::unique_ptr<u64[]> m_miss_counts; ///< jump-cache misses by the probing block's last row
     std::unordered_map<BlockKey, Block*, BlockKeyHash> m_map;
     std::vector<std::unique_ptr<Block>> m_blocks;
     std::unordered_map<u64, std::vector<Block*>> m_by_page; ///< physical page -> its blocks
     u64 m_phys_generation = 0;
-    bool m_jump_cache_dirty = false;
     u32 m_max_block_insns;
+    uptr m_last_addend = 0; ///< TLB addend of the page find_block last looked up
 };
 
 } // namespace translator

@@ -4,6 +4,8 @@
 
 #include "cpu/state.h"
 
+#include <string_view>
+
 namespace translator {
 
 using cpu::InsnId;
@@ -17,22 +19,38 @@ FlagUse flag_use(const cpu::DecodedInsn& insn, bool native) {
     }
     const cpu::InsnInfo& info = insn.info();
     u.may_fault = insn.has_mem();
-    const char* n = info.id_name;
+    if (info.attrs & cpu::kWritesFlags) {
+        u.writes = cpu::kArithFlags;
+    }
+    const std::string_view name = info.id_name;
+    const bool by_cl = name.size() > 3 && name.substr(name.size() - 2) == "CL";
     switch (insn.id) {
     case InsnId::INC_Zv: case InsnId::DEC_Zv: case InsnId::INC_Eb: case InsnId::DEC_Eb:
     case InsnId::INC_Ev: case InsnId::DEC_Ev:
         u.writes = cpu::kArithFlags & ~cpu::kCF;
         break;
+    case InsnId::CLC: case InsnId::STC: case InsnId::CMC:
+    case InsnId::BT_EvIb: case InsnId::BT_EvGv: case InsnId::BTS_EvIb: case InsnId::BTS_EvGv:
+    case InsnId::BTR_EvIb: case InsnId::BTR_EvGv: case InsnId::BTC_EvIb: case InsnId::BTC_EvGv:
+        u.writes = cpu::kCF;
+        break;
+    case InsnId::CLD: case InsnId::STD: case InsnId::CLI: case InsnId::STI:
+        u.writes = 0;
+        break;
+    case InsnId::BSF_GvEv: case InsnId::BSR_GvEv:
+        u.writes = cpu::kZF;
+        break;
     default:
-        if (info.attrs & cpu::kWritesFlags) {
-            u.writes = cpu::kArithFlags;
+        if (by_cl) {
+            u.writes = 0; // a count of 0 leaves every flag as it was
+        } else if (name.rfind("ROL_", 0) == 0 || name.rfind("ROR_", 0) == 0) {
+            u.writes = cpu::kCF | cpu::kOF;
         }
         break;
     }
     if (info.attrs & cpu::kReadsFlags) {
         u.reads = cpu::kArithFlags;
     }
-    (void)n;
     // Stack operations and control transfers touch memory or the CS limit.
     switch (insn.id) {
     case InsnId::PUSH_Zv: case InsnId::POP_Zv: case InsnId::PUSH_Iz: case InsnId::PUSH_Ib:

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+// Lowerings of the bit-test and atomic-style rows: BT/BTS/BTR/BTC (immediate bit index, or a
+// register index into a register), BSF/BSR, XADD and CMPXCHG. The guest is one CPU, so the
+// host needs no LOCK prefix. Flags as the interpreter defines them (cpu/interp/bit.cpp,
+// data.cpp): BT* write CF only; BSF/BSR write ZF only (and keep the destination for a zero
+// source); XADD flags as ADD; CMPXCHG flags as CMP accumulator, destination.
+#include "translator/block_compiler.h"
+
+namespace translator {
+
+using namespace asmjit;
+using cpu::DecodedInsn;
+using cpu::InsnId;
+using cpu::OperandKind;
+
+namespace {
+
+x86::Gp sized(const x86::Gp& r, unsigned size) {
+    switch (size) {
+    case 1: return r.r8();
+    case 2: return r.r16();
+    default: return r.r32();
+    }
+}
+
+bool mem_ok(const DecodedInsn& in, u32 flags) {
+    if (!in.has_mem()) {
+        return true;
+    }
+    if (in.addrsize != 4 || in.mem.rip_relative || in.mem.seg >= 6) {
+        return false;
+    }
+    return ((flags >> (8 + 2 * in.mem.seg)) & 3) != 0;
+}
+
+bool is_mem0(const DecodedInsn& in) { return in.op[0].kind == OperandKind::Mem; }
+
+enum class Bt { Test, Set, Reset, Complement };
+
+template <Bt Op> bool can_bt(const DecodedInsn& in, u32 flags) {
+    if ((in.opsize != 4 && in.opsize != 2) || !mem_ok(in, flags)) {
+        return false;
+    }
+    // A register bit index into memory addresses outside the operand: the interpreter.
+    return in.op[1].kind == OperandKind::Imm || !is_mem0(in);
+}
+
+template <Bt Op> void emit_bt(BlockCompiler& bc) {
+    x86::Assembler& a = bc.a();
+    const DecodedInsn& in = bc.insn();
+    const unsigned size = in.opsize;
+    x86::Mem dst = bc.gpr_op(0);
+    if (is_mem0(in)) {
+        bc.mem_host(Op == Bt::Test ? mmu::Access::Read : mmu::Access::Write, size);
+        dst = x86::ptr(x86::rdx, 0, size);
+    }
+    Operand bit;
+    if (in.op[1].kind == OperandKind::Imm) {
+        bit = imm(static_cast<u32>(in.imm & (size * 8 - 1)));
+    } else {
+        a.mov(sized(x86::esi, size), bc.gpr_op(1));
+        bit = sized(x86::esi, size);
+    }
+    switch (Op) {
+    case Bt::Test: a.emit(x86::Inst::kIdBt, dst, bit); break;
+    case Bt::Set: a.emit(x86::Inst::kIdBts, dst, bit); break;
+    case Bt::Reset: a.emit(x86::Inst::kIdBtr, dst, bit); break;
+    case Bt::Complement: a.emit(x86::Inst::kIdBtc, dst, bit); break;
+    }
+    bc.flags_written(cpu::kCF);
+}
+
+bool can_bscan(const DecodedInsn& in, u32 flags) { return in.opsize == 4 && mem_ok(in, flags); }
+
+template <bool Forward> void emit_bscan(BlockCompiler& bc) {
+    x86::Assembler& a = bc.a();
+    const DecodedInsn& in = bc.insn();
+    if (in.op[1].kind == OperandKind::Mem) {
+        bc.mem_host(mmu::Access::Read, 4);
+        a.mov(x86::esi, x86::dword_ptr(x86::rdx));
+    } else {
+        a.mov(x86::esi, bc.gpr_op(1));
+    }
+    // A zero source sets ZF and leaves the destination (the interpreter's rule).
+    a.mov(x86::edi, bc.gpr_op(0));
+    if (Forward) {
+        a.bsf(x86::esi, x86::esi);
+    } else {
+        a.bsr(x86::esi, x86::esi);
+    }
+    a.cmovnz(x86::edi, x86::esi);
+    a.mov(bc.gpr_op(0), x86::edi);
+    bc.flags_written(cpu::kZF);
+}
+
+bool can_xchg_op(const DecodedInsn& in, u32 flags) {
+    const unsigned size = in.op[0].size;
+    return (size == 1 || size == 2 || size == 4) && in.op[1].kind == OperandKind::Reg && mem_ok(in, flags);
+}
+
+void emit_xadd(BlockCompiler& bc) {
+    x86::Assembler& a = bc.a();
+    const DecodedInsn& in = bc.insn();
+    const unsigned size = in.op[0].size;
+    x86::Mem dst = bc.gpr_op(0);
+    if (is_mem0(in)) {
+        bc.mem_host(mmu::Access::Write, size);
+        dst = x86::ptr(x86::rdx, 0, size);
+    }
+    a.mov(sized(x86::esi, size), bc.gpr_op(1));
+    a.mov(sized(x86::edi, size), dst);     // old destination
+    a.add(dst, sized(x86::esi, size));     // dest += src (flags as ADD)
+    a.mov(bc.gpr_op(1), sized(x86::edi, size));
+    if (!is_mem0(in)) {
+        // Two registers: the SDM writes SRC first, then DEST, so the sum wins when they are one.
+        a.lea(x86::esi, x86::ptr(x86::rsi, x86::rdi));
+        a.mov(dst, sized(x86::esi, size));
+        // lea keeps the host flags of the add above.
+    }
+    bc.flags_written(cpu::kArithFlags);
+}
+
+void emit_cmpxchg(BlockCompiler& bc) {
+    x86::Assembler& a = bc.a();
+    const DecodedInsn& in = bc.insn();
+    const unsigned size = in.op[0].size;
+    x86::Mem dst = bc.gpr_op(0);
+    if (is_mem0(in)) {
+        bc.mem_host(mmu::Access::Write, size);
+        dst = x86::ptr(x86::rdx, 0, size);
+    }
+    a.mov(sized(x86::esi, size), bc.gpr_op(1));
+    a.mov(sized(x86::eax, size), bc.gpr(cpu::kRax, size));
+    a.cmpxchg(dst, sized(x86::esi, size), sized(x86::eax, size));
+    a.mov(bc.gpr(cpu::kRax, size), sized(x86::eax, size));
+    bc.flags_written(cpu::kArithFlags);
+}
+
+} // namespace
+
+void install_lower_bit(LoweringTable& t) {
+    auto set = [&](InsnId id, auto can, auto emit) {
+        t.fn[static_cast<usize>(id)] = Lowering{can, emit};
+    };
+    set(InsnId::BT_EvIb, can_bt<Bt::Test>, emit_bt<Bt::Test>);
+    set(InsnId::BT_EvGv, can_bt<Bt::Test>, emit_bt<Bt::Test>);
+    set(InsnId::BTS_EvIb, can_bt<Bt::Set>, emit_bt<Bt::Set>);
+    set(InsnId::BTS_EvGv, can_bt<Bt::Set>, emit_bt<Bt::Set>);
+    set(InsnId::BTR_EvIb, can_bt<Bt::Reset>, emit_bt<Bt::Reset>);
+    set(InsnId::BTR_EvGv, can_bt<Bt::Reset>, emit_bt<Bt::Reset>);
+    set(InsnId::BTC_EvIb, can_bt<Bt::Complement>, emit_bt<Bt::Complement>);
+    set(InsnId::BTC_EvGv, can_bt<Bt::Complement>, emit_bt<Bt::Complement>);
+    set(InsnId::BSF_GvEv, can_bscan, emit_bscan<true>);
+    set(InsnId::BSR_GvEv, can_bscan, emit_bscan<false>);
+    set(InsnId::XADD_EbGb, can_xchg_op, emit_xadd);
+    set(InsnId::XADD_EvGv, can_xchg_op, emit_xadd);
+    set(InsnId::CMPXCHG_EbGb, can_xchg_op, emit_cmpxchg);
+    set(InsnId::CMPXCHG_EvGv, can_xchg_op, emit_cmpxchg);
+}
+
+} // namespace translator

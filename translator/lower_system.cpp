@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+// Lowerings of the frequent simple system and miscellany rows: CLI, CLD/STD, CLC/STC/CMC,
+// PUSHF and PUSH r/m at ring 0, and the instructions that do nothing observable here (fences,
+// hint NOPs). The IOPL/VME cases of CLI and PUSHF stay with the interpreter.
+#include "translator/block_compiler.h"
+
+#include "translator/block_key.h"
+
+namespace translator {
+
+using namespace asmjit;
+using cpu::DecodedInsn;
+using cpu::InsnId;
+using cpu::OperandKind;
+
+namespace {
+
+constexpr i32 kOffEflags = offsetof(cpu::CpuState, eflags);
+
+bool ring0(u32 flags) { return !(flags & kKeyVM) && (!(flags & kKeyPE) || key_cpl(flags) == 0); }
+bool flat_stack(u32 flags) { return (flags & kKeyStack32) && key_seg_class(flags, cpu::kSs) != kSegSlow; }
+
+bool can_cli(const DecodedInsn&, u32 flags) { return ring0(flags); }
+void emit_cli(BlockCompiler& bc) { bc.a().and_(bc.state(kOffEflags, 4), static_cast<i32>(~u32{cpu::kIF})); }
+
+bool can_always(const DecodedInsn&, u32) { return true; }
+void emit_nothing(BlockCompiler&) {}
+void emit_cld(BlockCompiler& bc) { bc.a().and_(bc.state(kOffEflags, 4), static_cast<i32>(~u32{cpu::kDF})); }
+void emit_std(BlockCompiler& bc) { bc.a().or_(bc.state(kOffEflags, 4), static_cast<i32>(cpu::kDF)); }
+void emit_clc(BlockCompiler& bc) { bc.a().and_(bc.state(kOffEflags, 4), static_cast<i32>(~u32{cpu::kCF})); }
+void emit_stc(BlockCompiler& bc) { bc.a().or_(bc.state(kOffEflags, 4), static_cast<i32>(cpu::kCF)); }
+void emit_cmc(BlockCompiler& bc) { bc.a().xor_(bc.state(kOffEflags, 4), static_cast<i32>(cpu::kCF)); }
+
+bool can_pushf(const DecodedInsn& in, u32 flags) { return ring0(flags) && flat_stack(flags) && in.opsize == 4; }
+
+void emit_pushf(BlockCompiler& bc) {
+    x86::Assembler& a = bc.a();
+    a.mov(x86::ecx, bc.gpr(cpu::kRsp, 4));
+    a.sub(x86::ecx, 4);
+    bc.seg_host(cpu::kSs, mmu::Access::Write, 4);
+    a.mov(x86::esi, bc.state(kOffEflags, 4));
+    a.and_(x86::esi, static_cast<i32>(~u32{cpu::kVM | cpu::kRF}));
+    a.mov(x86::dword_ptr(x86::rdx), x86::esi);
+    a.sub(bc.gpr(cpu::kRsp, 4), 4);
+}
+
+bool can_push_ev(const DecodedInsn& in, u32 flags) {
+    if (!flat_stack(flags) || in.opsize != 4) {
+        return false;
+    }
+    if (in.op[0].kind == OperandKind::Reg) {
+        return true;
+    }
+    return in.op[0].kind == OperandKind::Mem && in.addrsize == 4 && !in.mem.rip_relative &&
+           in.mem.seg < 6 && key_seg_class(flags, in.mem.seg) != kSegSlow;
+}
+
+void emit_push_ev(BlockCompiler& bc) {
+    x86::Assembler& a = bc.a();
+    const DecodedInsn& in = bc.insn();
+    if (in.op[0].kind == OperandKind::Mem) {
+        bc.mem_host(mmu::Access::Read, 4); // the address uses ESP before the push
+        a.mov(x86::esi, x86::dword_ptr(x86::rdx));
+    } else {
+        a.mov(x86::esi, bc.gpr_op(0));
+    }
+    a.mov(x86::ecx, bc.gpr(cpu::kRsp, 4));
+    a.sub(x86::ecx, 4);
+    bc.seg_host(cpu::kSs, mmu::Access::Write, 4);
+    a.mov(x86::dword_ptr(x86::rdx), x86::esi);
+    a.sub(bc.gpr(cpu::kRsp, 4), 4);
+}
+
+} // namespace
+
+void install_lower_system(LoweringTable& t) {
+    auto set = [&](InsnId id, auto can, auto emit) {
+        t.fn[static_cast<usize>(id)] = Lowering{can, emit};
+    };
+    set(InsnId::CLI, can_cli, emit_cli);
+    set(InsnId::CLD, can_always, emit_cld);
+    set(InsnId::STD, can_always, emit_std);
+    set(InsnId::CLC, can_always, emit_clc);
+    set(InsnId::STC, can_always, emit_stc);
+    set(InsnId::CMC, can_always, emit_cmc);
+    set(InsnId::PUSHF, can_pushf, emit_pushf);
+    set(InsnId::PUSH_Ev, can_push_ev, emit_push_ev);
+    for (InsnId id : {InsnId::LFENCE, InsnId::MFENCE, InsnId::SFENCE, InsnId::NOP_Ev, InsnId::NOP_Ev_0F18_4,
+                      InsnId::NOP_Ev_0F18_5, InsnId::NOP_Ev_0F18_6, InsnId::NOP_Ev_0F18_7, InsnId::NOP_Ev_0F19,
+                      InsnId::NOP_Ev_0F1A, InsnId::NOP_Ev_0F1B, InsnId::NOP_Ev_0F1C, InsnId::NOP_Ev_0F1D,
+                      InsnId::NOP_Ev_0F1E}) {
+        set(id, can_always, emit_nothing);
+    }
+}
+
+} // namespace translator

@@ -44,6 +44,25 @@ Block* JitEngine::block_at(cpu::Cpu& cpu) {
     return find_block(cpu);
 }
 
+cpu::Status JitEngine::step_one(cpu::Cpu& cpu) {
+    if (m_cpu != &cpu) {
+        init(cpu);
+    }
+    set_max_block_insns(1);
+    Block* b = block_at(cpu);
+    if (!b) {
+        const cpu::Status st = cpu::interp::step(cpu);
+        cpu::flush_flags(cpu.s);
+        return st;
+    }
+    cpu::flush_flags(cpu.s);
+    m_ctx.budget_left = 1;
+    const u32 code = m_enter(&cpu.s, &m_ctx, b->entry_nocheck);
+    m_ctx.chain_block = nullptr;
+    m_ctx.probe_miss = nullptr;
+    return code == kExitStop ? cpu::Status::Stop : cpu::Status::Ok;
+}
+
 void JitEngine::set_max_block_insns(u32 n) {
     if (n != m_max_block_insns) {
         m_max_block_insns = n;

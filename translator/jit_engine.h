@@ -31,6 +31,9 @@ public:
     /// The block that would run next (translated now if needed), or nullptr when the next
     /// instruction goes to the interpreter. For the lockstep checker.
     Block* block_at(cpu::Cpu& cpu);
+    /// Executes exactly one instruction (or delivers its fault) as a translated block of one
+    /// instruction: interp::step's contract, for the instruction test vectors.
+    cpu::Status step_one(cpu::Cpu& cpu);
     /// Limits blocks to `n` instructions (flushing what is cached). For the lockstep checker,
     /// which narrows a divergence down to one instruction.
     void set_max_block_insns(u32 n);

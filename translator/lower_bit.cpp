@@ -61,11 +61,22 @@ template <Bt Op> void emit_bt(BlockCompiler& bc) {
         a.mov(sized(x86::esi, size), bc.gpr_op(1));
         bit = sized(x86::esi, size);
     }
+    // A register operand is loaded into a host register: the host's BT on a memory operand
+    // with a register index would address a bit string beyond the guest register's slot.
+    const bool reg = !is_mem0(in);
+    Operand target = dst;
+    if (reg) {
+        a.mov(sized(x86::edi, size), dst);
+        target = sized(x86::edi, size);
+    }
     switch (Op) {
-    case Bt::Test: a.emit(x86::Inst::kIdBt, dst, bit); break;
-    case Bt::Set: a.emit(x86::Inst::kIdBts, dst, bit); break;
-    case Bt::Reset: a.emit(x86::Inst::kIdBtr, dst, bit); break;
-    case Bt::Complement: a.emit(x86::Inst::kIdBtc, dst, bit); break;
+    case Bt::Test: a.emit(x86::Inst::kIdBt, target, bit); break;
+    case Bt::Set: a.emit(x86::Inst::kIdBts, target, bit); break;
+    case Bt::Reset: a.emit(x86::Inst::kIdBtr, target, bit); break;
+    case Bt::Complement: a.emit(x86::Inst::kIdBtc, target, bit); break;
+    }
+    if (reg && Op != Bt::Test) {
+        a.mov(dst, sized(x86::edi, size)); // mov keeps the host flags
     }
     bc.flags_written(cpu::kCF);
 }
@@ -131,8 +142,17 @@ void emit_cmpxchg(BlockCompiler& bc) {
     }
     a.mov(sized(x86::esi, size), bc.gpr_op(1));
     a.mov(sized(x86::eax, size), bc.gpr(cpu::kRax, size));
-    a.cmpxchg(dst, sized(x86::esi, size), sized(x86::eax, size));
-    a.mov(bc.gpr(cpu::kRax, size), sized(x86::eax, size));
+    if (is_mem0(in)) {
+        a.cmpxchg(dst, sized(x86::esi, size), sized(x86::eax, size));
+        a.mov(bc.gpr(cpu::kRax, size), sized(x86::eax, size));
+    } else {
+        // In host registers: the destination may be the accumulator itself, and its write
+        // (dest = src when equal) must come last.
+        a.mov(sized(x86::edi, size), dst);
+        a.cmpxchg(sized(x86::edi, size), sized(x86::esi, size), sized(x86::eax, size));
+        a.mov(bc.gpr(cpu::kRax, size), sized(x86::eax, size));
+        a.mov(dst, sized(x86::edi, size));
+    }
     bc.flags_written(cpu::kArithFlags);
 }
 

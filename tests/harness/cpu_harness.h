@@ -6,6 +6,10 @@
 #include "cpu/cpu.h"
 #include "cpu/interp/interpreter.h"
 #include "mmu/phys_map.h"
+#include "translator/jit_engine.h"
+
+#include <cstdlib>
+#include <string_view>
 
 #include <cstring>
 #include <vector>
@@ -40,7 +44,10 @@ public:
         ram = phys.add_ram(0, ram_bytes, "ram");
         ram_size = ram_bytes;
         cpu = std::make_unique<cpu::Cpu>(phys, env);
-        cpu->set_engine(&interp);
+        // TX86_ENGINE=jit runs every step as a one-instruction translated block instead.
+        const char* e = std::getenv("TX86_ENGINE");
+        use_jit = e && std::string_view(e) == "jit";
+        cpu->set_engine(use_jit ? static_cast<cpu::ExecutionEngine*>(&jit) : &interp);
     }
 
     /// Writes guest RAM directly (no CPU access), so it also drops cached decodes of those bytes.
@@ -50,8 +57,14 @@ public:
         }
         std::memcpy(ram + pa, bytes.data(), bytes.size());
         interp.invalidate_code(pa, bytes.size());
+        jit.invalidate_code(pa, bytes.size());
     }
     u8 peek(u64 pa) const { return ram[pa]; }
+    /// Tells both engines that RAM in [pa, pa+len) was written directly (cached code is stale).
+    void code_changed(u64 pa, u64 len) {
+        interp.invalidate_code(pa, len);
+        jit.invalidate_code(pa, len);
+    }
 
     /// Real mode with CS:IP = seg:ip and every segment base 0 but CS.
     void real_mode_at(u16 cs, u16 ip) {
@@ -73,13 +86,15 @@ public:
         cpu->tlb_flush_all();
     }
 
-    cpu::Status step() { return cpu::interp::step(*cpu); }
+    cpu::Status step() { return use_jit ? jit.step_one(*cpu) : cpu::interp::step(*cpu); }
 
     mmu::PhysMap phys;
     u8* ram = nullptr;
     u64 ram_size = 0;
     RecordingEnv env;
     cpu::interp::Interpreter interp;
+    translator::JitEngine jit;
+    bool use_jit = false;
     std::unique_ptr<cpu::Cpu> cpu;
 };
 

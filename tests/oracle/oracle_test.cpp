@@ -229,7 +229,7 @@ public:
         std::memcpy(m_before, w, ORACLE_WINDOW_SIZE);
         std::memset(h.ram + kCodeAddr, 0xCC, 64);
         std::memcpy(h.ram + kCodeAddr, c.code32, c.len32);
-        h.interp.invalidate_code(kCodeAddr, 64);
+        h.code_changed(kCodeAddr, 64);
         h.env.shut_down = false;
     }
 

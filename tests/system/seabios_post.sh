@@ -2,12 +2,12 @@
 # Whole-system test: Debian's SeaBIOS runs its full POST on tx86 (PCI enumeration, ACPI/MP/
 # SMBIOS tables through fw_cfg, keyboard, boot selection) until its boot stage finds no disk and
 # reboots, which -no-reboot turns into an exit. Checks the serial mirror and the debug log.
-# Usage: seabios_post.sh TX86
+# Usage: seabios_post.sh TX86 [extra tx86 args...]
 set -u
-tx86="$1"
+tx86="$1"; shift
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-out=$(timeout 120 "$tx86" -nographic -no-reboot -debugcon "file:$log" < /dev/null 2>&1)
+out=$(timeout 120 "$tx86" -nographic -no-reboot -debugcon "file:$log" "$@" < /dev/null 2>&1)
 status=$?
 fail=0
 check() { # where pattern

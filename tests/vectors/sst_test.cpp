@@ -224,6 +224,7 @@ public:
             for (const Value& e : ram->arr) {
                 const u64 a = static_cast<u64>(e.arr[0].integer);
                 m_h.ram[a] = static_cast<u8>(e.arr[1].integer);
+                m_h.code_changed(a, 1);
                 m_touched.push_back(a);
             }
         }
@@ -235,6 +236,7 @@ public:
                 // handler so both end at the same HLT with the same frame.
                 for (u64 i = 0; i < 4; ++i) {
                     m_h.ram[4 * cpu::kVecSS + i] = m_h.ram[4 * cpu::kVecGP + i];
+                    m_h.code_changed(4 * cpu::kVecSS + i, 1);
                     m_touched.push_back(4 * cpu::kVecSS + i);
                 }
             }
@@ -246,10 +248,12 @@ public:
         // Leave RAM clean for the next vector.
         for (u64 a : m_touched) {
             m_h.ram[a] = 0;
+            m_h.code_changed(a, 1);
         }
         if (const Value* ram = fin->find("ram")) {
             for (const Value& e : ram->arr) {
                 m_h.ram[static_cast<u64>(e.arr[0].integer)] = 0;
+                m_h.code_changed(static_cast<u64>(e.arr[0].integer), 1);
             }
         }
         return err;

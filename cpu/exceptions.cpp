@@ -215,7 +215,9 @@ Status deliver_exception(Cpu& cpu) {
             if (base::log_enabled(base::kLogInt)) {
                 base::log_printf("int: triple fault\n");
             }
-            cpu.env().shutdown(ShutdownKind::TripleFault);
+            if (!cpu.device_guarded()) {
+                cpu.env().shutdown(ShutdownKind::TripleFault);
+            }
             return Status::Stop;
         }
         // SDM Vol. 3A, Table 6-5: which pairs become a double fault.

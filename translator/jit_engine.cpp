@@ -350,10 +350,18 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
         init(cpu);
     }
     const u64 end = cpu.icount + budget;
+    // A chain request never outlives a return from run(): whoever runs the CPU in between (the
+    // board servicing an interrupt, the lockstep reference) may move rIP anywhere.
+    m_ctx.chain_block = nullptr;
     for (;;) {
         if (cpu.stop_requested.load(std::memory_order_relaxed)) [[unlikely]] {
             cpu.stop_requested.store(false, std::memory_order_relaxed);
             return cpu::RunExit::Stopped;
+        }
+        // The budget first, as the interpreter does: an interrupt that became deliverable
+        // with the last instruction is taken at the start of the next run, not after it.
+        if (cpu.icount >= end) {
+            return cpu::RunExit::Budget;
         }
         if (cpu.intr_line || cpu.nmi_line) {
             cpu::Status st;
@@ -367,9 +375,6 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
         }
         if (cpu.s.halted) {
             return cpu::RunExit::Halted;
-        }
-        if (cpu.icount >= end) {
-            return cpu::RunExit::Budget;
         }
         if (cpu.phys().generation() != m_phys_generation) {
             m_phys_generation = cpu.phys().generation();

@@ -34,6 +34,9 @@ Status enter(Cpu& cpu, bool waiting) {
         }
         // CR0.NE=0: the PC way. FERR# goes to the board (IRQ 13) and the instruction runs;
         // the guest's IRQ 13 handler clears the flags (cf. QEMU's cpu_set_ferr).
+        if (cpu.device_guarded()) {
+            return Status::Stop;
+        }
         cpu.env().fpu_error(true);
     }
     return Status::Ok;

@@ -247,6 +247,22 @@ const DecodedInsn* Interpreter::decode_miss(Cpu& cpu, const u8* host, u64 pa, Co
 Interpreter::Interpreter() : m_handlers(handler_table().h) {}
 Interpreter::~Interpreter() = default;
 
+Status Interpreter::run_retired(Cpu& cpu, u64 n) {
+    if (!m_cache) {
+        m_cache.emplace(cpu.phys());
+        m_cache->set_generation(cpu.phys().generation());
+        m_a20_mask = cpu.phys().a20_mask();
+    }
+    const u64 target = cpu.icount + n;
+    while (cpu.icount < target && !cpu.s.halted) {
+        cpu.s.inhibit_irq = false;
+        if (step_cached(cpu) == Status::Stop) {
+            return Status::Stop;
+        }
+    }
+    return Status::Ok;
+}
+
 RunExit Interpreter::run(Cpu& cpu, u64 budget) {
     if (!m_cache) {
         m_cache.emplace(cpu.phys());

@@ -17,6 +17,10 @@ public:
     Interpreter();
     ~Interpreter() override;
     RunExit run(Cpu& cpu, u64 budget) override;
+    /// Runs until `n` more instructions have retired (a fault delivered on the way does not
+    /// count), the CPU halts, or it shuts down (Status::Stop). Services no interrupts: the
+    /// lockstep checker's reference run of one translated block.
+    Status run_retired(Cpu& cpu, u64 n);
     /// Drops the decoded instructions overlapping [pa, pa+len) (see DecodeCache).
     void invalidate_code(u64 pa, u64 len) override;
 

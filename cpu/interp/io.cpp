@@ -22,6 +22,9 @@ Status in(Cpu& cpu, const DecodedInsn& insn) {
     const unsigned size = insn.op[0].size;
     const u16 port = port_of(cpu, insn, 1);
     TRY(check_io(cpu, port, size));
+    if (cpu.device_guarded()) {
+        return Status::Stop;
+    }
     const u32 v = cpu.env().port_in(port, size);
     cpu.set_reg(kRax, size, v);
     return Status::Ok;
@@ -31,6 +34,9 @@ Status out(Cpu& cpu, const DecodedInsn& insn) {
     const unsigned size = insn.op[1].size;
     const u16 port = port_of(cpu, insn, 0);
     TRY(check_io(cpu, port, size));
+    if (cpu.device_guarded()) {
+        return Status::Stop;
+    }
     cpu.env().port_out(port, size, static_cast<u32>(cpu.reg(kRax, size)));
     return Status::Ok;
 }
@@ -52,6 +58,9 @@ template <bool In> Status ins_outs(Cpu& cpu, const DecodedInsn& insn) {
     const u8 idx = In ? kRdi : kRsi;
     const u8 seg = In ? static_cast<u8>(kEs) : insn.mem.seg; // INS always writes ES:rDI
     TRY(check_io(cpu, port, size));
+    if (cpu.device_guarded()) {
+        return Status::Stop;
+    }
     const i64 step = (s.eflags & kDF) ? -static_cast<i64>(size) : static_cast<i64>(size);
     for (;;) {
         if (rep && (s.gpr[kRcx] & amask) == 0) {

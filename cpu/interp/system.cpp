@@ -526,6 +526,9 @@ Status rdtsc(Cpu& cpu, const DecodedInsn&) {
     if ((s.cr4 & kCr4TSD) && s.cpl != 0 && cpu.protected_mode()) {
         return cpu.raise_gp(0);
     }
+    if (cpu.device_guarded()) {
+        return Status::Stop;
+    }
     const u64 t = cpu.env().tsc() + s.msr.tsc_offset;
     s.gpr[kRax] = t & 0xFFFFFFFFu;
     s.gpr[kRdx] = t >> 32;
@@ -534,6 +537,9 @@ Status rdtsc(Cpu& cpu, const DecodedInsn&) {
 
 Status rdmsr(Cpu& cpu, const DecodedInsn&) {
     TRY(require_cpl0(cpu));
+    if (cpu.device_guarded()) {
+        return Status::Stop; // the TSC MSR reads the clock
+    }
     u64 v;
     if (!read_msr(cpu, static_cast<u32>(cpu.s.gpr[kRcx]), v)) {
         return cpu.raise_gp(0);
@@ -545,6 +551,9 @@ Status rdmsr(Cpu& cpu, const DecodedInsn&) {
 
 Status wrmsr(Cpu& cpu, const DecodedInsn&) {
     TRY(require_cpl0(cpu));
+    if (cpu.device_guarded()) {
+        return Status::Stop; // the TSC and APIC-base MSRs reach the board
+    }
     const u64 v = (cpu.s.gpr[kRdx] << 32) | (cpu.s.gpr[kRax] & 0xFFFFFFFFu);
     if (!write_msr(cpu, static_cast<u32>(cpu.s.gpr[kRcx]), v)) {
         return cpu.raise_gp(0);
@@ -565,6 +574,9 @@ Status rdpmc(Cpu& cpu, const DecodedInsn&) {
 }
 
 Status vmcall(Cpu& cpu, const DecodedInsn&) {
+    if (cpu.device_guarded()) {
+        return Status::Stop;
+    }
     return cpu.env().hypercall(cpu.s) ? Status::Ok : cpu.raise_ud();
 }
 

@@ -17,14 +17,6 @@ using cpu::OperandKind;
 
 namespace {
 
-x86::Gp sized(const x86::Gp& r, unsigned size) {
-    switch (size) {
-    case 1: return r.r8();
-    case 2: return r.r16();
-    default: return r.r32();
-    }
-}
-
 bool mem_ok(const DecodedInsn& in, u32 flags) {
     if (!in.has_mem()) {
         return true;

@@ -12,12 +12,13 @@
 //
 // Page runs: a REP instruction whose next iterations all stay inside one page on every side it
 // touches, inside the segment limits and without wrapping the address size, does them at once
-// on host memory (memmove, memset, a compare loop) when those pages are plain RAM. Such a run
-// cannot fault after its first element, and the page walks for that first element are made in
-// the order an element would make them, so faults, CR2 and A/D bits are those of the element
-// path; registers are committed after the run. Everything else (MMIO, ROM destinations, page
-// crossings inside an element, segment-limit or address-size edges, the lockstep checker's
-// write log) goes element by element through Cpu::read/write as before.
+// on host memory (memmove, memset, a compare loop) when the TLB's fast path allows those
+// accesses (Cpu::host_ptr_for: plain RAM; for writes no ROM, no cached code, no watched page
+// tables). Such a run cannot fault after its first element, and the page walks for that first
+// element are made in the order an element would make them, so faults, CR2 and A/D bits are
+// those of the element path; registers are committed after the run. Everything else (MMIO,
+// slow-path pages, page crossings inside an element, segment-limit or address-size edges, the
+// lockstep checker's write log) goes element by element through Cpu::read/write as before.
 #include "cpu/interp/handlers.h"
 
 #include <algorithm>
@@ -62,7 +63,9 @@ struct StrCtx {
     u64 step;      ///< added to rSI/rDI per element (two's complement when backward)
 };
 
-constexpr bool uses_si(StrOp op) { return op == StrOp::Movs || op == StrOp::Cmps || op == StrOp::Lods; }
+constexpr bool uses_si(StrOp op) {
+    return op == StrOp::Movs || op == StrOp::Cmps || op == StrOp::Lods;
+}
 constexpr bool uses_di(StrOp op) { return op != StrOp::Lods; }
 constexpr bool compares(StrOp op) { return op == StrOp::Cmps || op == StrOp::Scas; }
 
@@ -112,15 +115,16 @@ template <StrOp Op> Status element(Cpu& cpu, const StrCtx& c) {
 
 /// One side (source or destination) of a planned run.
 struct RunSide {
-    u64 lin = 0;      ///< linear address of the run's first element
+    u64 lin = 0;        ///< linear address of the run's first element
     u8* host = nullptr; ///< host address of the run's first element, once resolved
-    u64 pa = 0;       ///< physical address of the run's first element
 };
 
 /// How many of the next `want` elements starting at seg:off stay inside the page of the first
 /// one and inside the address size, with every element inside the segment. Returns 0 when not
 /// even the first element qualifies. The segment is checked at the run's two ends: valid
 /// offsets form one interval (normal or expand-down), so the elements between are valid too.
+/// A failed check is not a fault yet: the element path then raises it in element order (the
+/// `fault` record it leaves behind is only read with Status::Fault).
 u64 side_room(Cpu& cpu, const StrCtx& c, u8 seg, u64 off, bool write, u64 want, u64& lin) {
     if (cpu.seg_linear(seg, off, c.size, write, lin) != Status::Ok) {
         return 0;
@@ -145,16 +149,6 @@ u64 side_room(Cpu& cpu, const StrCtx& c, u8 seg, u64 off, bool write, u64 want, 
     return n;
 }
 
-/// Translates a run's first element the way its access would (TLB fill, A/D bits, #PF with
-/// CR2) and finds its host bytes: nullptr unless the page is RAM (and writable RAM for a write).
-Status resolve_side(Cpu& cpu, mmu::Access acc, RunSide& side) {
-    TRY(cpu.translate(side.lin, acc, Priv::Current, side.pa));
-    const mmu::PageLookup l = cpu.phys().lookup(side.pa);
-    const bool ok = l.host != nullptr && (acc != mmu::Access::Write || l.writable);
-    side.host = ok ? l.host + (side.pa & 0xFFF) : nullptr;
-    return Status::Ok;
-}
-
 u64 load(const u8* p, unsigned size) {
     switch (size) {
     case 1: return *p;
@@ -164,9 +158,14 @@ u64 load(const u8* p, unsigned size) {
     }
 }
 
+/// Fills n elements of Size bytes with the low bytes of v (a little-endian host's layout).
 template <unsigned Size> void fill_pattern(u8* p, u64 n, u64 v) {
-    for (u64 k = 0; k < n; ++k) {
-        std::memcpy(p + k * Size, &v, Size); // little-endian host: the low bytes of v
+    std::memcpy(p, &v, Size);
+    // Doubling copies of what is already filled (a whole number of elements) reach memcpy
+    // speed after a few steps.
+    const u64 len = n * Size;
+    for (u64 done = Size; done < len; done *= 2) {
+        std::memcpy(p + done, p, std::min(done, len - done));
     }
 }
 
@@ -248,7 +247,6 @@ struct RunResult {
 template <StrOp Op>
 Status page_run(Cpu& cpu, const StrCtx& c, u64 want, RunResult& r) {
     r = RunResult{};
-    const Fault saved = cpu.fault; // a failed limit check here is no fault: the element path decides
     const u64 si = cpu.reg(kRsi, c.asz);
     const u64 di = cpu.reg(kRdi, c.asz);
     constexpr bool dst_write = Op == StrOp::Movs || Op == StrOp::Stos;
@@ -260,20 +258,20 @@ Status page_run(Cpu& cpu, const StrCtx& c, u64 want, RunResult& r) {
     if (uses_di(Op) && n != 0) {
         n = side_room(cpu, c, kEs, di, dst_write, n, dst.lin);
     }
-    cpu.fault = saved;
     if (n < 2) {
         r.slow = 1; // not worth the walk, or the element path must raise a fault in order
         return Status::Ok;
     }
     // The first element's page walks, in the order the element makes them.
     if (uses_si(Op)) {
-        TRY(resolve_side(cpu, mmu::Access::Read, src));
+        TRY(cpu.host_ptr_for(src.lin, mmu::Access::Read, src.host));
     }
     if (uses_di(Op)) {
-        TRY(resolve_side(cpu, dst_write ? mmu::Access::Write : mmu::Access::Read, dst));
+        const mmu::Access acc = dst_write ? mmu::Access::Write : mmu::Access::Read;
+        TRY(cpu.host_ptr_for(dst.lin, acc, dst.host));
     }
     if ((uses_si(Op) && !src.host) || (uses_di(Op) && !dst.host)) {
-        r.slow = n; // MMIO, unmapped or ROM: every element through the device/slow path
+        r.slow = n; // MMIO, ROM, code or table pages: every element through the slow path
         return Status::Ok;
     }
     const u64 span = (n - 1) * c.size; // from the first element's start to the last one's
@@ -292,15 +290,6 @@ Status page_run(Cpu& cpu, const StrCtx& c, u64 want, RunResult& r) {
         n = compare_run(cpu, c, src.host, dst.host, n, cpu.reg(kRax, c.size), Op == StrOp::Scas,
                         r.ended);
         break;
-    }
-    if (dst_write) {
-        // A page holding cached code has no fast write access: tell the engine, as the slow
-        // write path does for every write to such a page.
-        const u64 len = n * c.size;
-        const u64 pa_lo = c.backward ? dst.pa - (len - c.size) : dst.pa;
-        if (cpu.phys().code_count(pa_lo) != 0 && cpu.engine()) {
-            cpu.engine()->invalidate_code(pa_lo, len);
-        }
     }
     if (uses_si(Op)) {
         cpu.set_reg(kRsi, c.asz, si + n * c.step);

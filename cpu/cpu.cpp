@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Cpu: reset state, memory-access slow paths, the TLB and stack helpers.
+// Cpu: reset state, memory-access slow paths, the TLB policy (fills, flushes, address-space
+// selection) and stack helpers.
 #include "cpu/cpu.h"
 
 #include "base/check.h"
@@ -9,7 +10,21 @@
 
 namespace cpu {
 
-Cpu::Cpu(mmu::PhysMap& phys, CpuEnv& env) : m_phys(phys), m_env(env) { reset(); }
+namespace {
+/// `-d mmu` prints this many #PF lines, then says it stopped (long runs fault millions of times).
+constexpr u64 kPfLogLines = 1000;
+} // namespace
+
+Cpu::Cpu(mmu::PhysMap& phys, CpuEnv& env)
+    : m_phys(phys), m_env(env), m_spaces(phys, kTlbSize, kTlbSpaces) {
+    reset();
+}
+
+Cpu::~Cpu() {
+    if (base::log_enabled(base::kLogMmu)) {
+        m_spaces.stats().print(base::log_file(), m_spaces.watched_pages());
+    }
+}
 
 void Cpu::reset() {
     s = CpuState{};
@@ -47,57 +62,51 @@ Status Cpu::probe_write(u8 seg, u64 off, unsigned size) {
     return Status::Ok;
 }
 
+void Cpu::point_banks() {
+    tlb_bank[0] = m_spaces.bank(0);
+    tlb_bank[1] = m_spaces.bank(1);
+    m_space_cr3 = s.cr3;
+}
+
+bool Cpu::select_space() {
+    const bool changed = m_spaces.select(mmu::space_key(paging_context()));
+    point_banks();
+    return changed;
+}
+
 void Cpu::tlb_flush_all() {
-    for (auto& bank : m_tlb) {
-        for (TlbEntry& e : bank) {
-            e = TlbEntry{};
-        }
-    }
     m_phys_generation = m_phys.generation();
+    m_spaces.flush_all(mmu::space_key(paging_context()));
+    point_banks();
     if (m_engine) {
         m_engine->tlb_flushed();
     }
 }
 
 void Cpu::tlb_flush_nonglobal() {
-    for (auto& bank : m_tlb) {
-        for (TlbEntry& e : bank) {
-            if (!e.global) {
-                e = TlbEntry{};
-            }
-        }
-    }
+    ++m_spaces.stats().cr3_loads;
+    select_space();
+    // Even when the space stays: an engine that caches by linear address without checking the
+    // TLB would not hear of page-table writes otherwise.
     if (m_engine) {
         m_engine->tlb_flushed();
     }
 }
 
 void Cpu::tlb_flush_page(u64 lin) {
-    // Large pages are cached per 4 KiB piece, so one slot per bank holds what maps `lin`.
-    const u64 vpn = lin >> 12;
-    for (auto& bank : m_tlb) {
-        TlbEntry& e = bank[vpn & (kTlbSize - 1)];
-        if (e.walked_vpn == vpn) {
-            e = TlbEntry{};
-        }
-    }
+    // Large pages are cached per 4 KiB piece, so one slot per bank and space holds what maps
+    // `lin`.
+    m_spaces.flush_page(lin >> 12);
     if (m_engine) {
         m_engine->tlb_flushed();
     }
 }
 
-void Cpu::tlb_revoke_write(u64 ppage) {
-    ppage &= ~u64{0xFFF};
-    for (auto& bank : m_tlb) {
-        for (TlbEntry& e : bank) {
-            if (e.ppage == ppage && e.walked_vpn != TlbEntry::kNoTag) {
-                e.write_tag = TlbEntry::kNoTag;
-            }
-        }
-    }
-}
+void Cpu::tlb_revoke_write(u64 ppage) { m_spaces.revoke_write(ppage); }
 
 void Cpu::on_paging_change(u64 old_cr0, u64 old_cr4, u64 old_efer) {
+    // These bits change how every walk reads the tables (CR4.PGE also whether entries are
+    // global): the SDM has such writes flush the whole TLB, global entries included (4.10.4.1).
     const u64 cr0_bits = kCr0PG | kCr0WP | kCr0PE;
     const u64 cr4_bits = kCr4PSE | kCr4PAE | kCr4PGE;
     if (((old_cr0 ^ s.cr0) & cr0_bits) || ((old_cr4 ^ s.cr4) & cr4_bits) ||
@@ -109,56 +118,52 @@ void Cpu::on_paging_change(u64 old_cr0, u64 old_cr4, u64 old_efer) {
 Status Cpu::fill_tlb(u64 lin, mmu::Access acc, unsigned uidx, TlbEntry*& out) {
     if (m_phys_generation != m_phys.generation()) {
         tlb_flush_all();
+    } else if (!space_in_sync() || !(m_spaces.key() == mmu::space_key(paging_context()))) {
+        // The state was changed without a CR3 load or flush (see space_in_sync).
+        if (select_space() && m_engine) {
+            m_engine->tlb_flushed();
+        }
     }
     const u64 vpn = lin >> 12;
-    TlbEntry& e = m_tlb[uidx][vpn & (kTlbSize - 1)];
-    out = &e;
+    TlbEntry& e = tlb_bank[uidx][vpn & (kTlbSize - 1)];
     if (e.walked_vpn == vpn && (acc == mmu::Access::Read || (acc == mmu::Access::Write && e.can_write) ||
                                 (acc == mmu::Access::Execute && e.can_exec))) {
+        if (acc == mmu::Access::Write && e.write_tag == TlbEntry::kNoTag) {
+            m_spaces.grant_write(uidx, vpn); // the page may have stopped holding code or tables
+        }
+        out = &e;
         return Status::Ok;
     }
-    u64 pa;
-    bool writable = true;
-    bool executable = true;
-    bool global = false;
+    mmu::TlbFill f;
+    f.writable = true;
     if (paging()) {
         const mmu::Translation t = mmu::translate(m_phys, paging_context(), lin, acc, uidx == 1);
         if (!t.ok) {
             s.cr2 = lin;
+            ++m_spaces.stats().page_faults;
             if (base::log_enabled(base::kLogMmu)) {
-                base::log_printf("mmu: #PF lin=0x%llx err=0x%x\n",
-                                 static_cast<unsigned long long>(lin), t.error_code);
+                if (m_pf_logged < kPfLogLines) {
+                    base::log_printf("mmu: #PF lin=0x%llx err=0x%x\n",
+                                     static_cast<unsigned long long>(lin), t.error_code);
+                } else if (m_pf_logged == kPfLogLines) {
+                    base::log_printf("mmu: #PF lines cut after the first %llu (the exit summary "
+                                     "counts them all)\n",
+                                     static_cast<unsigned long long>(kPfLogLines));
+                }
+                ++m_pf_logged;
             }
             return raise(kVecPF, t.error_code);
         }
-        pa = t.phys & ~u64{0xFFF};
-        writable = t.writable;
-        executable = !t.nx;
-        global = t.global;
+        f.ppage = t.phys & ~u64{0xFFF};
+        f.writable = t.writable;
+        f.executable = !t.nx;
+        f.global = t.global;
+        std::copy_n(t.entry_pa, t.levels, f.entry_pa);
+        f.levels = t.levels;
     } else {
-        pa = lin & 0xFFFFF000u;
+        f.ppage = lin & 0xFFFFF000u;
     }
-    const mmu::PageLookup l = m_phys.lookup(pa);
-    const u64 page = vpn << 12;
-    e = TlbEntry{};
-    e.walked_vpn = vpn;
-    e.ppage = pa;
-    e.host = l.host;
-    e.global = global;
-    e.can_write = writable;
-    e.can_exec = executable;
-    if (l.host) {
-        e.addend = reinterpret_cast<uptr>(l.host) - page;
-        e.read_tag = page;
-        if (executable) {
-            e.exec_tag = page;
-        }
-        // ROM takes the slow path for writes (which drops them); so does a page holding cached
-        // code, so that the engine hears of every write to it (self-modifying code).
-        if (writable && l.writable && m_phys.code_count(pa) == 0) {
-            e.write_tag = page;
-        }
-    }
+    out = &m_spaces.install(uidx, vpn, f);
     return Status::Ok;
 }
 
@@ -226,11 +231,8 @@ Status Cpu::access_slow(u64 lin, void* buf, unsigned size, mmu::Access acc, Priv
 }
 
 const u8* Cpu::fetch_ptr(u64 lin) {
-    const TlbEntry& e = tlb_bank[user_index(Priv::Current)][(lin >> 12) & (kTlbSize - 1)];
-    if (e.exec_tag == (lin & ~u64{0xFFF})) {
-        return reinterpret_cast<const u8*>(e.addend + lin);
-    }
-    return nullptr;
+    const TlbEntry* e = fetch_entry(lin);
+    return e ? reinterpret_cast<const u8*>(e->addend + lin) : nullptr;
 }
 
 Status Cpu::fetch_bytes(u64 lin, u8* buf, unsigned max, unsigned& got) {
@@ -246,6 +248,27 @@ Status Cpu::fetch_bytes(u64 lin, u8* buf, unsigned max, unsigned& got) {
         m_phys.read_bytes(pa, buf + got, n);
         got += static_cast<unsigned>(n);
     }
+    return Status::Ok;
+}
+
+// ---- bulk access ----
+
+Status Cpu::host_ptr_for(u64 lin, mmu::Access acc, u8*& host) {
+    if (!long_mode()) {
+        lin &= 0xFFFFFFFFu;
+    }
+    const u64 page = lin & ~u64{0xFFF};
+    const unsigned u = user_index(Priv::Current);
+    const TlbEntry* e = &tlb_bank[u][(lin >> 12) & (kTlbSize - 1)];
+    // The decision of the inline accesses (read_lin/write_lin): their tag test first, and on a
+    // miss the fill their slow path makes.
+    auto tag = [&] { return acc == mmu::Access::Write ? e->write_tag : e->read_tag; };
+    if (tag() != page) {
+        TlbEntry* filled = nullptr;
+        TRY(fill_tlb(lin, acc, u, filled));
+        e = filled;
+    }
+    host = tag() == page ? reinterpret_cast<u8*>(e->addend + lin) : nullptr;
     return Status::Ok;
 }
 

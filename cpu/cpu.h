@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-// class Cpu: one x86 CPU. Owns the architectural state, a TLB of linear->physical translations,
-// and the memory-access paths (segmentation checks, paging, fast host-pointer hits). It runs
-// instructions through an ExecutionEngine (the interpreter now, the translator later) and sees
-// the rest of the machine only through mmu::PhysMap and CpuEnv.
+// class Cpu: one x86 CPU. Owns the architectural state, a TLB of linear->physical translations
+// that retains recent address spaces (mmu/shadow_spaces.h), and the memory-access paths
+// (segmentation checks, paging, fast host-pointer hits). It runs instructions through an
+// ExecutionEngine (the interpreter or the translator) and sees the rest of the machine only
+// through mmu::PhysMap and CpuEnv.
 #pragma once
 
 #include "base/types.h"
@@ -12,6 +13,7 @@
 #include "cpu/trace.h"
 #include "mmu/paging.h"
 #include "mmu/phys_map.h"
+#include "mmu/shadow_spaces.h"
 
 #include <atomic>
 #include <cstring>
@@ -50,31 +52,21 @@ struct WriteRecord {
     std::vector<u8> old_bytes;
 };
 
-/// One TLB entry: a linear page and what the last walk allowed. The first four fields are the
-/// fast path, read inline by the interpreter and by translated code (translator/): a tag equals
-/// the page's linear address (low 12 bits clear) only when that kind of access may go straight
-/// to host memory at `addend + linear address`. The rest is the slow path's record of the walk.
-struct TlbEntry {
-    static constexpr u64 kNoTag = ~u64{0};
-    u64 read_tag = kNoTag;  ///< page address if reads may use `addend`
-    u64 write_tag = kNoTag; ///< page address if writes may use `addend` (RAM, D set, no code)
-    u64 exec_tag = kNoTag;  ///< page address if fetches may use `addend`
-    uptr addend = 0;        ///< host address of the page minus its linear address
-    u64 walked_vpn = kNoTag; ///< linear page number the walk below belongs to
-    u64 ppage = 0;          ///< physical page address
-    u8* host = nullptr;     ///< host pointer to the page (nullptr: MMIO/unmapped)
-    bool can_write = false; ///< the walk allows writes by this privilege (and D is set)
-    bool can_exec = false;
-    bool global = false;
-};
-static_assert(sizeof(TlbEntry) == 64, "the translator indexes the TLB with a shift by 6");
+/// One TLB entry (mmu/tlb_entry.h): translated code reads its tags and addend inline.
+using TlbEntry = mmu::TlbEntry;
 
 class Cpu {
 public:
-    static constexpr unsigned kTlbBits = 8;
+    /// Entries per TLB bank (direct-mapped by linear page number) and address spaces retained;
+    /// chosen by measuring Linux (mmu/README.md).
+    static constexpr unsigned kTlbBits = 12;
     static constexpr unsigned kTlbSize = 1u << kTlbBits;
+    static constexpr unsigned kTlbSpaces = 8;
 
     Cpu(mmu::PhysMap& phys, CpuEnv& env);
+    ~Cpu();
+    Cpu(const Cpu&) = delete;
+    Cpu& operator=(const Cpu&) = delete;
 
     CpuState s;
     /// Address of the next instruction, set before a handler runs; control transfers change it.
@@ -93,10 +85,19 @@ public:
     // ---- checking hooks (the lockstep engine, translator/lockstep.h) ----
     /// When set, every guest write is recorded here with the bytes it replaced.
     std::vector<WriteRecord>* write_log = nullptr;
-    /// When set, an access to MMIO or unmapped memory is not performed: it sets mmio_touched
-    /// and the instruction returns Status::Stop (a run that must not touch devices twice).
+    /// When set, an access to MMIO or unmapped memory, a port, the clock (RDTSC, the TSC MSR)
+    /// or any other CpuEnv service is not performed: it sets mmio_touched and the instruction
+    /// returns Status::Stop before changing anything (a run that must not touch devices twice).
     bool mmio_guard = false;
     bool mmio_touched = false;
+    /// The check at each such place: true when the access must not happen.
+    bool device_guarded() {
+        if (mmio_guard) [[unlikely]] {
+            mmio_touched = true;
+            return true;
+        }
+        return false;
+    }
     /// Copies the TLB out and back (the lockstep engine undoes a reference run).
     void log_write(u64 pa, const u8* old, unsigned n) {
         write_log->push_back(WriteRecord{pa, std::vector<u8>(old, old + n)});
@@ -273,18 +274,39 @@ public:
     /// execute permission for the current privilege), or nullptr.
     const TlbEntry* fetch_entry(u64 lin) const {
         const TlbEntry& e = tlb_bank[user_index(Priv::Current)][(lin >> 12) & (kTlbSize - 1)];
-        return e.exec_tag == (lin & ~u64{0xFFF}) ? &e : nullptr;
+        return e.exec_tag == (lin & ~u64{0xFFF}) && space_in_sync() ? &e : nullptr;
     }
 
+    // ---- bulk access (REP string page runs, cpu/interp/string.cpp) ----
+    /// Host address of `lin` for data accesses of kind `acc` (Read or Write) by the current
+    /// privilege, valid to the end of its page, decided as read_lin/write_lin decide: their
+    /// fast-path tag, and on a miss the TLB fill of their slow path (A/D bits; a #PF sets CR2
+    /// and returns Status::Fault). `host` is nullptr when such accesses take the slow path:
+    /// MMIO or unmapped, and for writes ROM and pages whose writes the slow path must see
+    /// (cached code, watched page tables).
+    Status host_ptr_for(u64 lin, mmu::Access acc, u8*& host);
+
     // ---- TLB ----
+    /// Drops every translation of every address space, global ones included, and picks the
+    /// space of the current CR3 (also after the state was set from outside: reset, tests).
     void tlb_flush_all();
+    /// What a CR3 load (MOV CR3, task switch) does to the TLB, called after CR3 is set: it
+    /// switches to the retained space of the new CR3, or a new empty one. Architecturally the
+    /// load flushes every non-global entry. We keep them, because every retained entry is
+    /// coherent with the page tables: each guest write to a paging structure invalidates the
+    /// entries derived from it at once, in every space (mmu/shadow_spaces.h). A hardware TLB
+    /// may hold any entry that matches the current page tables, so a guest cannot tell; and
+    /// reloading the same CR3 keeps everything for the same reason.
     void tlb_flush_nonglobal();
+    /// INVLPG.
     void tlb_flush_page(u64 lin);
     /// Makes every write to physical page `ppage` take the slow path (the page now holds
     /// cached code; see mmu::PhysMap::code_add).
     void tlb_revoke_write(u64 ppage);
     /// Called after CR0/CR3/CR4/EFER writes with the old values.
     void on_paging_change(u64 old_cr0, u64 old_cr4, u64 old_efer);
+    const mmu::TlbStats& tlb_stats() { return m_spaces.stats(); }
+    const mmu::ShadowSpaces& tlb_spaces() const { return m_spaces; }
 
     // ---- stack helpers (size = operand size of the push/pop) ----
     // Inline: CALL/RET/PUSH/POP use them at every execution.
@@ -345,19 +367,30 @@ public:
         return mmu::PagingContext{s.cr0, s.cr3, s.cr4, s.efer};
     }
 
-    /// The TLB banks in use: [0] supervisor accesses, [1] CPL-3 accesses, kTlbSize entries each.
-    /// Translated code loads these pointers for its inline fast path.
-    TlbEntry* tlb_bank[2] = {m_tlb[0], m_tlb[1]};
+    /// The TLB banks of the current address space: [0] supervisor accesses, [1] CPL-3
+    /// accesses, kTlbSize entries each. They change at CR3 loads (and flushes); translated code
+    /// loads them at every block entry.
+    TlbEntry* tlb_bank[2] = {};
 
 private:
     unsigned user_index(Priv priv) const { return priv == Priv::Current && s.cpl == 3 ? 1 : 0; }
+    /// False when CR3 changed without a CR3 load (the state was restored wholesale, as the
+    /// lockstep checker does): the banks may belong to another space, and the fetch paths
+    /// send the caller to the slow path, which re-selects the space (fill_tlb).
+    bool space_in_sync() const { return s.cr3 == m_space_cr3; }
+    /// Makes the space of the current paging state current (tlb_bank follows); true when it
+    /// changed.
+    bool select_space();
+    void point_banks();
     Status fill_tlb(u64 lin, mmu::Access acc, unsigned uidx, TlbEntry*& out);
 
     mmu::PhysMap& m_phys;
     CpuEnv& m_env;
     ExecutionEngine* m_engine = nullptr;
-    TlbEntry m_tlb[2][kTlbSize];
+    mmu::ShadowSpaces m_spaces;
+    u64 m_space_cr3 = 0;     ///< CR3 when the current space was selected
     u64 m_phys_generation = 0;
+    u64 m_pf_logged = 0;     ///< #PF lines `-d mmu` printed (the first kPfLogLines)
 };
 
 } // namespace cpu

@@ -18,6 +18,9 @@ public:
     u32 get(u64 ppn) const { return ppn < m_pages && m_count ? m_count[ppn] : 0; }
     /// Returns true when the page's count just went from 0 to 1.
     bool add(u64 ppn) {
+        if (ppn >= m_pages) {
+            return false;
+        }
         if (!m_count) {
             m_count = std::make_unique<u32[]>(m_pages);
         }

@@ -10,9 +10,7 @@ namespace {
 
 constexpr u64 kP = 1, kRW = 2, kUS = 4, kA = 0x20, kD = 0x40, kPS = 0x80, kG = 0x100;
 constexpr u64 kNX = u64{1} << 63;
-constexpr u64 kCr0WP = 1u << 16;
-constexpr u64 kCr4PSE = 1u << 4, kCr4PAE = 1u << 5, kCr4PGE = 1u << 7;
-constexpr u64 kEferNXE = 1u << 11;
+using ctl::kCr0WP, ctl::kCr4PSE, ctl::kCr4PAE, ctl::kCr4PGE, ctl::kEferNXE;
 /// Bits MAXPHYADDR (36) .. 62 of a PAE entry, reserved (SDM Vol. 3A, Tables 4-8 to 4-11).
 constexpr u64 kPaeRsvdHigh = 0x7FFFFFF000000000ull;
 

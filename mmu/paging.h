@@ -11,6 +11,14 @@ namespace mmu {
 
 enum class Access : u8 { Read = 0, Write = 1, Execute = 2 };
 
+/// Control-register bits the walkers read (the values of cpu/state.h, which mmu/ does not
+/// include).
+namespace ctl {
+inline constexpr u64 kCr0PG = u64{1} << 31, kCr0WP = u64{1} << 16;
+inline constexpr u64 kCr4PSE = u64{1} << 4, kCr4PAE = u64{1} << 5, kCr4PGE = u64{1} << 7;
+inline constexpr u64 kEferNXE = u64{1} << 11;
+} // namespace ctl
+
 /// The paging-relevant control state (so mmu/ need not include cpu/).
 struct PagingContext {
     u64 cr0 = 0;

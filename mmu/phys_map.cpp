@@ -3,6 +3,7 @@
 
 #include "base/check.h"
 
+#include <algorithm>
 #include <cstring>
 #include <sys/mman.h>
 
@@ -59,15 +60,26 @@ PageLookup PhysMap::lookup(u64 pa) const {
         return {};
     }
     const Entry& e = m_pages[pa >> kPageShift];
-    return PageLookup{e.host, e.writable, e.mmio, e.mmio_base};
+    const bool watched = e.writable && m_watch_count.get(pa >> kPageShift) != 0;
+    return PageLookup{e.host, e.writable && !watched, e.mmio, e.mmio_base};
 }
 
 u8* PhysMap::ram_ptr(u64 pa) const {
-    const PageLookup l = lookup(pa);
-    if (!l.host || !l.writable) {
+    pa &= m_a20_mask;
+    if (pa >= kSpace) {
         return nullptr;
     }
-    return l.host + (pa & (kPageSize - 1));
+    const Entry& e = m_pages[pa >> kPageShift];
+    if (!e.host || !e.writable) {
+        return nullptr;
+    }
+    return e.host + (pa & (kPageSize - 1));
+}
+
+void PhysMap::add_watcher(WriteWatcher* w) { m_watchers.push_back(w); }
+
+void PhysMap::remove_watcher(WriteWatcher* w) {
+    m_watchers.erase(std::remove(m_watchers.begin(), m_watchers.end(), w), m_watchers.end());
 }
 
 u64 PhysMap::read(u64 pa, unsigned size) {
@@ -101,15 +113,29 @@ void PhysMap::write(u64 pa, unsigned size, u64 value) {
         }
         return;
     }
-    const PageLookup l = lookup(pa);
-    if (l.host) {
-        if (l.writable) {
-            std::memcpy(l.host + off, &value, size);
-        }
+    if (pa >= kSpace) {
         return;
     }
-    if (l.mmio) {
-        l.mmio->mmio_write(pa - l.mmio_base, size, value);
+    const Entry& e = m_pages[pa >> kPageShift];
+    if (e.host) {
+        if (!e.writable) {
+            return; // ROM
+        }
+        if (m_watch_count.get(pa >> kPageShift) != 0) [[unlikely]] {
+            const u64 mask = size >= 8 ? ~u64{0} : (u64{1} << (8 * size)) - 1;
+            u64 old = 0;
+            std::memcpy(&old, e.host + off, size);
+            std::memcpy(e.host + off, &value, size);
+            for (WriteWatcher* w : m_watchers) {
+                w->watched_write(pa, size, old & mask, value & mask);
+            }
+            return;
+        }
+        std::memcpy(e.host + off, &value, size);
+        return;
+    }
+    if (e.mmio) {
+        e.mmio->mmio_write(pa - e.mmio_base, size, value);
     }
 }
 

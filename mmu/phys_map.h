@@ -5,6 +5,7 @@
 #pragma once
 
 #include "base/types.h"
+#include "mmu/page_counts.h"
 
 #include <memory>
 #include <string>
@@ -20,10 +21,22 @@ public:
     virtual void mmio_write(u64 offset, unsigned size, u64 value) = 0;
 };
 
+/// Told of every write through PhysMap::write/write_bytes to a watched page (watch_add): the
+/// CPUs' TLBs, which retain translations derived from paging structures on such pages.
+class WriteWatcher {
+public:
+    virtual ~WriteWatcher() = default;
+    /// `size` (1..8) bytes at `pa` (within one page, A20 applied) changed from `old_value` to
+    /// `new_value` (both masked to `size` bytes; they may be equal).
+    virtual void watched_write(u64 pa, unsigned size, u64 old_value, u64 new_value) = 0;
+};
+
 /// Result of looking up one physical page.
 struct PageLookup {
     u8* host = nullptr;        ///< RAM/ROM page start (nullptr for MMIO/unmapped)
-    bool writable = false;     ///< false for ROM
+    /// Writes may go straight to `host`: false for ROM, and for a watched page, whose writes
+    /// must go through write()/write_bytes() so that the watchers see them.
+    bool writable = false;
     MmioOps* mmio = nullptr;   ///< MMIO handler (nullptr for RAM/ROM/unmapped)
     u64 mmio_base = 0;         ///< physical base of the MMIO region
 };
@@ -63,7 +76,9 @@ public:
     /// Bumped whenever the map changes; TLBs compare it to know when to flush.
     u64 generation() const { return m_generation; }
 
-    /// Host pointer to guest RAM at pa (nullptr if not RAM). For loaders and DMA.
+    /// Host pointer to guest RAM at pa (nullptr if not RAM). For loaders, before the CPU runs:
+    /// writes through it bypass the watchers (a device writing guest memory while the CPU runs
+    /// must use write_bytes).
     u8* ram_ptr(u64 pa) const;
 
     // ---- pages holding cached code (self-modifying-code tracking) ----
@@ -71,28 +86,29 @@ public:
     // CPUs route every write to a page with a non-zero count through their slow path, which
     // tells the engine what was written (ExecutionEngine::invalidate_code).
     /// Number of cached instructions from the page of `pa` (0 when none).
-    u32 code_count(u64 pa) const {
-        pa &= m_a20_mask;
-        return pa < kSpace && m_code_count ? m_code_count[pa >> kPageShift] : 0;
-    }
+    u32 code_count(u64 pa) const { return m_code_count.get((pa & m_a20_mask) >> kPageShift); }
     /// Adds one cached instruction to the page of `pa` (below kSpace). Returns true when the
     /// page just became a code page (the caller must revoke fast write access to it).
-    bool code_add(u64 pa) {
-        pa &= m_a20_mask;
-        if (!m_code_count) {
-            m_code_count = std::make_unique<u32[]>(kSpace >> kPageShift);
-        }
-        return m_code_count[pa >> kPageShift]++ == 0;
-    }
+    bool code_add(u64 pa) { return m_code_count.add((pa & m_a20_mask) >> kPageShift); }
     /// Removes one cached instruction from the page of `pa`.
-    void code_remove(u64 pa) {
-        pa &= m_a20_mask;
-        if (m_code_count && m_code_count[pa >> kPageShift] > 0) {
-            --m_code_count[pa >> kPageShift];
-        }
-    }
+    void code_remove(u64 pa) { m_code_count.remove((pa & m_a20_mask) >> kPageShift); }
     /// Forgets every code page (the engine dropped its whole cache).
-    void code_clear() { m_code_count.reset(); }
+    void code_clear() { m_code_count.clear(); }
+
+    // ---- pages holding watched paging structures (TLB coherence) ----
+    // A TLB that keeps translations across CPU events (mmu/shadow_spaces.h) watches the pages
+    // holding the paging-structure entries they came from. A watched page gets no fast write
+    // access (lookup() reports it not writable), so every write to it reaches write() or
+    // write_bytes(), which report it to the watchers.
+    /// Number of watches on the page of `pa` (0 when none).
+    u32 watch_count(u64 pa) const { return m_watch_count.get((pa & m_a20_mask) >> kPageShift); }
+    /// Adds one watch (`pa` below kSpace). Returns true when the page just became watched (the
+    /// caller must revoke fast write access to it).
+    bool watch_add(u64 pa) { return m_watch_count.add((pa & m_a20_mask) >> kPageShift); }
+    /// Removes one watch.
+    void watch_remove(u64 pa) { m_watch_count.remove((pa & m_a20_mask) >> kPageShift); }
+    void add_watcher(WriteWatcher* w);
+    void remove_watcher(WriteWatcher* w);
 
 private:
     struct Entry {
@@ -109,7 +125,9 @@ private:
     std::vector<RamBlock> m_ram_blocks;
     u64 m_a20_mask = ~u64{0};
     u64 m_generation = 1;
-    std::unique_ptr<u32[]> m_code_count; // per page, allocated on first use
+    PageCounts m_code_count{kSpace >> kPageShift};
+    PageCounts m_watch_count{kSpace >> kPageShift};
+    std::vector<WriteWatcher*> m_watchers;
 };
 
 } // namespace mmu

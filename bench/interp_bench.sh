@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# Interpreter benchmark: runs bench/guests/loop.asm (a fixed, known number of 32-bit integer
-# instructions) under tx86's interpreter, QEMU (TCG) and Bochs, one after another, and prints
-# guest instructions per second for each plus the ratios tx86/QEMU and tx86/Bochs.
+# Interpreter and translator benchmark: runs bench/guests/loop.asm (a fixed, known number of
+# 32-bit integer instructions) under tx86's interpreter ("tx86"), tx86's translator ("jit"),
+# QEMU (TCG) and Bochs, one after another, and prints guest instructions per second for each
+# plus the ratios to QEMU and Bochs.
 # It is a rough speed check on an idle machine, not a rigorous measurement; see README.md.
 #
 # Usage: bench/interp_bench.sh [tx86-binary]        (default: build/tx86)
@@ -41,7 +42,8 @@ cpu_seconds() {
     awk '{ printf "%.3f %.3f\n", $1 + $2, $3 }' <<<"$t"
 }
 
-run_tx86() { "$tx86" -nographic -bios "$1" -no-reboot; }
+run_tx86() { "$tx86" -accel interp -nographic -bios "$1" -no-reboot; }
+run_jit() { "$tx86" -accel jit -nographic -bios "$1" -no-reboot; }
 run_qemu() {
     qemu-system-i386 -accel tcg -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
         -display none -nographic -monitor none -serial none -bios "$1" -no-reboot
@@ -71,6 +73,7 @@ EOF
 check_exit() {
     case $1 in
     tx86) run_tx86 "$work/base.bin" >/dev/null 2>&1 && return 1 || [ $? -eq 33 ] ;;
+    jit) run_jit "$work/base.bin" >/dev/null 2>&1 && return 1 || [ $? -eq 33 ] ;;
     qemu) run_qemu "$work/base.bin" >/dev/null 2>&1 && return 1 || [ $? -eq 33 ] ;;
     bochs) run_bochs "$work/base.bin" >/dev/null 2>&1 || true
            grep -q "Shutdown port: shutdown requested" "$work/bochs.log" ;;
@@ -79,7 +82,7 @@ check_exit() {
 
 declare -A mips best_base best_full best_wall
 emus=()
-for emu in tx86 qemu bochs; do
+for emu in tx86 jit qemu bochs; do
     case " $skip " in *" $emu "*) continue ;; esac
     if ! check_exit "$emu"; then
         printf '%-6s did not reach the guest exit; skipped\n' "$emu" >&2
@@ -109,11 +112,12 @@ for emu in "${emus[@]}"; do
     mips[$emu]=$m
     printf '%-6s %12d %10s %10s %10s\n' "$emu" "$n_full" "${best_full[$emu]}" "${best_wall[$emu]}" "$m"
 done
-if [ -n "${mips[tx86]:-}" ]; then
+for mine in tx86 jit; do
+    [ -n "${mips[$mine]:-}" ] || continue
     for ref in qemu bochs; do
         if [ -n "${mips[$ref]:-}" ]; then
-            awk -v a="${mips[tx86]}" -v b="${mips[$ref]}" -v r="$ref" \
-                'BEGIN { printf "tx86/%s: %.2f\n", r, a / b }'
+            awk -v a="${mips[$mine]}" -v b="${mips[$ref]}" -v m="$mine" -v r="$ref" \
+                'BEGIN { printf "%s/%s: %.2f\n", m, r, a / b }'
         fi
     done
-fi
+done

@@ -79,12 +79,6 @@ Label BlockCompiler::slow_label() {
     return m_cur_slow;
 }
 
-bool BlockCompiler::mem_inline_ok() const {
-    const cpu::DecodedInsn& in = insn();
-    return in.addrsize == 4 && !in.mem.rip_relative && in.mem.seg < 6 &&
-           key_seg_class(key_flags(), in.mem.seg) != kSegSlow;
-}
-
 void BlockCompiler::emit_ea() {
     x86::Assembler& as = *m_a;
     const cpu::MemRef& m = insn().mem;

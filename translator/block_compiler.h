@@ -82,9 +82,6 @@ public:
     asmjit::x86::Mem gpr_op(unsigned n) const; ///< operand n, which must be a GPR
     asmjit::x86::Mem state(i32 offset, unsigned size) const;
 
-    /// True when operand n's memory reference can be addressed inline (32-bit addressing
-    /// through a fast segment). Lowerings check this before emitting anything.
-    bool mem_inline_ok() const;
     /// Emits the effective address, the segment base and the TLB check for an access of
     /// `size` bytes; on a hit the host address is in rdx (clobbers rcx, r8). A miss runs the
     /// whole instruction in the interpreter.

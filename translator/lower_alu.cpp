@@ -4,7 +4,7 @@
 // and NOP. Guest registers are operated on in place in CpuState; flags come from the host
 // instruction (the guest and host agree on every flag these define) and are captured only
 // when live.
-#include "translator/block_compiler.h"
+#include "translator/lower_common.h"
 
 namespace translator {
 
@@ -12,18 +12,12 @@ using namespace asmjit;
 using cpu::DecodedInsn;
 using cpu::InsnId;
 using cpu::OperandKind;
+using lower::mem_ok;
+using lower::sized;
 
 namespace {
 
 enum class Alu { Add, Or, Adc, Sbb, And, Sub, Xor, Cmp, Test };
-
-x86::Gp sized(const x86::Gp& r, unsigned size) {
-    switch (size) {
-    case 1: return r.r8();
-    case 2: return r.r16();
-    default: return r.r32();
-    }
-}
 
 i32 imm_of(const DecodedInsn& in, unsigned size) {
     switch (size) {
@@ -53,17 +47,6 @@ bool two_ops_ok(const DecodedInsn& in, u32 flags) {
         }
     }
     return true;
-}
-
-bool mem_ok(const DecodedInsn& in, u32 flags) {
-    if (!in.has_mem()) {
-        return true;
-    }
-    // Same test as BlockCompiler::mem_inline_ok, on the decoded instruction.
-    if (in.addrsize != 4 || in.mem.rip_relative || in.mem.seg >= 6) {
-        return false;
-    }
-    return ((flags >> (8 + 2 * in.mem.seg)) & 3) != 0;
 }
 
 template <Alu Op> bool can_alu(const DecodedInsn& in, u32 flags) {

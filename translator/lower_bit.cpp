@@ -4,7 +4,7 @@
 // host needs no LOCK prefix. Flags as the interpreter defines them (cpu/interp/bit.cpp,
 // data.cpp): BT* write CF only; BSF/BSR write ZF only (and keep the destination for a zero
 // source); XADD flags as ADD; CMPXCHG flags as CMP accumulator, destination.
-#include "translator/block_compiler.h"
+#include "translator/lower_common.h"
 
 namespace translator {
 
@@ -12,26 +12,10 @@ using namespace asmjit;
 using cpu::DecodedInsn;
 using cpu::InsnId;
 using cpu::OperandKind;
+using lower::mem_ok;
+using lower::sized;
 
 namespace {
-
-x86::Gp sized(const x86::Gp& r, unsigned size) {
-    switch (size) {
-    case 1: return r.r8();
-    case 2: return r.r16();
-    default: return r.r32();
-    }
-}
-
-bool mem_ok(const DecodedInsn& in, u32 flags) {
-    if (!in.has_mem()) {
-        return true;
-    }
-    if (in.addrsize != 4 || in.mem.rip_relative || in.mem.seg >= 6) {
-        return false;
-    }
-    return ((flags >> (8 + 2 * in.mem.seg)) & 3) != 0;
-}
 
 bool is_mem0(const DecodedInsn& in) { return in.op[0].kind == OperandKind::Mem; }
 

@@ -4,9 +4,7 @@
 // stack through a fast SS and a 4 GiB CS limit (the block key says so); otherwise the
 // interpreter runs them. Direct targets become chainable exits, indirect ones probe the jump
 // cache.
-#include "translator/block_compiler.h"
-
-#include "translator/block_key.h"
+#include "translator/lower_common.h"
 
 namespace translator {
 
@@ -14,12 +12,10 @@ using namespace asmjit;
 using cpu::DecodedInsn;
 using cpu::InsnId;
 using cpu::OperandKind;
+using lower::flat_stack;
 
 namespace {
 
-bool flat_stack(u32 flags) {
-    return (flags & kKeyStack32) && key_seg_class(flags, cpu::kSs) != kSegSlow;
-}
 bool near_ok(const DecodedInsn& in, u32 flags) {
     return (flags & kKeyCs4G) && (flags & kKeyCode32) && in.opsize == 4;
 }
@@ -90,11 +86,7 @@ bool can_indirect(const DecodedInsn& in, u32 flags) {
     if (!near_ok(in, flags) || !flat_stack(flags)) {
         return false;
     }
-    if (in.op[0].kind == OperandKind::Mem) {
-        return in.addrsize == 4 && !in.mem.rip_relative && in.mem.seg < 6 &&
-               key_seg_class(flags, in.mem.seg) != kSegSlow;
-    }
-    return in.op[0].kind == OperandKind::Reg;
+    return (in.op[0].kind == OperandKind::Mem || in.op[0].kind == OperandKind::Reg) && lower::mem_ok(in, flags);
 }
 
 template <bool Call> void emit_indirect(BlockCompiler& bc) {
@@ -129,9 +121,7 @@ void emit_push(BlockCompiler& bc) {
     } else {
         a.mov(x86::esi, static_cast<u32>(in.imm));
     }
-    stack_host(bc, -4, mmu::Access::Write);
-    a.mov(x86::dword_ptr(x86::rdx), x86::esi);
-    a.sub(bc.gpr(cpu::kRsp, 4), 4);
+    lower::emit_push_esi(bc);
 }
 
 bool can_pop(const DecodedInsn& in, u32 flags) {

@@ -6,7 +6,7 @@
 //  - shifts and rotates by more than one: the flags of the last single-bit step. The host gives
 //    exactly that when a shift by c is emitted as a shift by c-1 followed by a shift by 1.
 //  - shifts: AF = 0.
-#include "translator/block_compiler.h"
+#include "translator/lower_common.h"
 
 namespace translator {
 
@@ -14,18 +14,9 @@ using namespace asmjit;
 using cpu::DecodedInsn;
 using cpu::InsnId;
 using cpu::OperandKind;
+using lower::mem_ok;
 
 namespace {
-
-bool mem_ok(const DecodedInsn& in, u32 flags) {
-    if (!in.has_mem()) {
-        return true;
-    }
-    if (in.addrsize != 4 || in.mem.rip_relative || in.mem.seg >= 6) {
-        return false;
-    }
-    return ((flags >> (8 + 2 * in.mem.seg)) & 3) != 0;
-}
 
 bool can_imul(const DecodedInsn& in, u32 flags) {
     return in.opsize == 4 && in.op[0].kind == OperandKind::Reg &&

@@ -2,9 +2,7 @@
 // Lowerings of the frequent simple system and miscellany rows: CLI, CLD/STD, CLC/STC/CMC,
 // PUSHF and PUSH r/m at ring 0, and the instructions that do nothing observable here (fences,
 // hint NOPs). The IOPL/VME cases of CLI and PUSHF stay with the interpreter.
-#include "translator/block_compiler.h"
-
-#include "translator/block_key.h"
+#include "translator/lower_common.h"
 
 namespace translator {
 
@@ -12,13 +10,13 @@ using namespace asmjit;
 using cpu::DecodedInsn;
 using cpu::InsnId;
 using cpu::OperandKind;
+using lower::flat_stack;
 
 namespace {
 
 constexpr i32 kOffEflags = offsetof(cpu::CpuState, eflags);
 
 bool ring0(u32 flags) { return !(flags & kKeyVM) && (!(flags & kKeyPE) || key_cpl(flags) == 0); }
-bool flat_stack(u32 flags) { return (flags & kKeyStack32) && key_seg_class(flags, cpu::kSs) != kSegSlow; }
 
 bool can_cli(const DecodedInsn&, u32 flags) { return ring0(flags); }
 void emit_cli(BlockCompiler& bc) { bc.a().and_(bc.state(kOffEflags, 4), static_cast<i32>(~u32{cpu::kIF})); }
@@ -35,24 +33,16 @@ bool can_pushf(const DecodedInsn& in, u32 flags) { return ring0(flags) && flat_s
 
 void emit_pushf(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
-    a.mov(x86::ecx, bc.gpr(cpu::kRsp, 4));
-    a.sub(x86::ecx, 4);
-    bc.seg_host(cpu::kSs, mmu::Access::Write, 4);
     a.mov(x86::esi, bc.state(kOffEflags, 4));
     a.and_(x86::esi, static_cast<i32>(~u32{cpu::kVM | cpu::kRF}));
-    a.mov(x86::dword_ptr(x86::rdx), x86::esi);
-    a.sub(bc.gpr(cpu::kRsp, 4), 4);
+    lower::emit_push_esi(bc);
 }
 
 bool can_push_ev(const DecodedInsn& in, u32 flags) {
     if (!flat_stack(flags) || in.opsize != 4) {
         return false;
     }
-    if (in.op[0].kind == OperandKind::Reg) {
-        return true;
-    }
-    return in.op[0].kind == OperandKind::Mem && in.addrsize == 4 && !in.mem.rip_relative &&
-           in.mem.seg < 6 && key_seg_class(flags, in.mem.seg) != kSegSlow;
+    return (in.op[0].kind == OperandKind::Reg || in.op[0].kind == OperandKind::Mem) && lower::mem_ok(in, flags);
 }
 
 void emit_push_ev(BlockCompiler& bc) {
@@ -64,11 +54,7 @@ void emit_push_ev(BlockCompiler& bc) {
     } else {
         a.mov(x86::esi, bc.gpr_op(0));
     }
-    a.mov(x86::ecx, bc.gpr(cpu::kRsp, 4));
-    a.sub(x86::ecx, 4);
-    bc.seg_host(cpu::kSs, mmu::Access::Write, 4);
-    a.mov(x86::dword_ptr(x86::rdx), x86::esi);
-    a.sub(bc.gpr(cpu::kRsp, 4), 4);
+    lower::emit_push_esi(bc);
 }
 
 } // namespace

@@ -15,6 +15,7 @@ bool parse_log_items(std::string_view items, u32& mask, std::string& bad) {
         {"exec", kLogExec}, {"in_asm", kLogExec},         {"cpu", kLogCpu},
         {"int", kLogInt},   {"mmu", kLogMmu},             {"guest_errors", kLogGuestErr},
         {"unimp", kLogUnimp}, {"jit", kLogJit},           {"nochain", 0},
+        {"ring", kLogRing},
     };
     mask = 0;
     while (!items.empty()) {

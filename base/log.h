@@ -20,6 +20,7 @@ enum LogChannel : u32 {
     kLogGuestErr = 1u << 4, ///< guest did something odd (-d guest_errors)
     kLogUnimp = 1u << 5,    ///< unimplemented hardware touched (-d unimp)
     kLogJit = 1u << 6,      ///< translator events (-d jit)
+    kLogRing = 1u << 7,     ///< privilege and mode transitions (-d ring; tools/ringlog)
 };
 
 /// Enabled channels; tested inline on hot paths.

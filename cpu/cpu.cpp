@@ -85,6 +85,9 @@ void Cpu::tlb_flush_all() {
 
 void Cpu::tlb_flush_nonglobal() {
     ++m_spaces.stats().cr3_loads;
+    if (recorder) [[unlikely]] {
+        recorder->put(kTraceCr3, static_cast<u32>(s.cr3), icount);
+    }
     select_space();
     // Even when the space stays: an engine that caches by linear address without checking the
     // TLB would not hear of page-table writes otherwise.
@@ -102,7 +105,7 @@ void Cpu::tlb_flush_page(u64 lin) {
     }
 }
 
-void Cpu::tlb_revoke_write(u64 ppage) { m_spaces.revoke_write(ppage); }
+void Cpu::tlb_revoke_write(u64 ppage) { m_spaces.revoke_write_for_code(ppage); }
 
 void Cpu::on_paging_change(u64 old_cr0, u64 old_cr4, u64 old_efer) {
     // These bits change how every walk reads the tables (CR4.PGE also whether entries are
@@ -130,6 +133,9 @@ Status Cpu::fill_tlb(u64 lin, mmu::Access acc, unsigned uidx, TlbEntry*& out) {
                                 (acc == mmu::Access::Execute && e.can_exec))) {
         if (acc == mmu::Access::Write && e.write_tag == TlbEntry::kNoTag) {
             m_spaces.grant_write(uidx, vpn); // the page may have stopped holding code or tables
+        }
+        if (!m_watchpoints.empty()) [[unlikely]] {
+            scrub_watched(e, vpn);
         }
         out = &e;
         return Status::Ok;
@@ -164,6 +170,9 @@ Status Cpu::fill_tlb(u64 lin, mmu::Access acc, unsigned uidx, TlbEntry*& out) {
         f.ppage = lin & 0xFFFFF000u;
     }
     out = &m_spaces.install(uidx, vpn, f);
+    if (!m_watchpoints.empty()) [[unlikely]] {
+        scrub_watched(*out, vpn);
+    }
     return Status::Ok;
 }
 
@@ -227,6 +236,9 @@ Status Cpu::access_slow(u64 lin, void* buf, unsigned size, mmu::Access acc, Priv
     if (first_end < size) {
         do_part(pa1, b + first_end, size - first_end);
     }
+    if (!m_watchpoints.empty()) [[unlikely]] {
+        check_watchpoints(lin, size, acc);
+    }
     return Status::Ok;
 }
 
@@ -270,6 +282,57 @@ Status Cpu::host_ptr_for(u64 lin, mmu::Access acc, u8*& host) {
     }
     host = tag() == page ? reinterpret_cast<u8*>(e->addend + lin) : nullptr;
     return Status::Ok;
+}
+
+// ---- debugging ----
+
+void Cpu::set_breakpoints(std::vector<u64> lin_addrs) {
+    std::sort(lin_addrs.begin(), lin_addrs.end());
+    lin_addrs.erase(std::unique(lin_addrs.begin(), lin_addrs.end()), lin_addrs.end());
+    m_breakpoints = std::move(lin_addrs);
+    m_debug_armed = !m_breakpoints.empty() || !m_watchpoints.empty();
+    ++debug_generation;
+}
+
+bool Cpu::is_breakpoint(u64 lin) const {
+    return std::binary_search(m_breakpoints.begin(), m_breakpoints.end(), lin);
+}
+
+void Cpu::set_watchpoints(std::vector<Watchpoint> w) {
+    m_watchpoints = std::move(w);
+    m_debug_armed = !m_breakpoints.empty() || !m_watchpoints.empty();
+    ++debug_generation;
+    // Fast tags were granted without looking at watchpoints: drop them all; fills from now on
+    // leave watched pages to the slow path, where accesses are checked.
+    tlb_flush_all();
+}
+
+void Cpu::scrub_watched(TlbEntry& e, u64 vpn) const {
+    for (const Watchpoint& w : m_watchpoints) {
+        const u64 first = w.lin >> 12;
+        const u64 last = (w.lin + (w.len ? w.len : 1) - 1) >> 12;
+        if (vpn < first || vpn > last) {
+            continue;
+        }
+        e.write_tag = TlbEntry::kNoTag;
+        if (w.kind != Watchpoint::Write) {
+            e.read_tag = TlbEntry::kNoTag;
+        }
+    }
+}
+
+void Cpu::check_watchpoints(u64 lin, unsigned size, mmu::Access acc) {
+    if (acc == mmu::Access::Execute || debug_hit.kind != DebugHit::None) {
+        return;
+    }
+    const bool write = acc == mmu::Access::Write;
+    for (const Watchpoint& w : m_watchpoints) {
+        const bool kind_ok = w.kind == Watchpoint::Access || (w.kind == Watchpoint::Write) == write;
+        if (kind_ok && lin < w.lin + (w.len ? w.len : 1) && w.lin < lin + size) {
+            debug_hit = DebugHit{DebugHit::Watch, std::max(lin, w.lin), w};
+            return;
+        }
+    }
 }
 
 } // namespace cpu

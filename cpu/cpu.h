@@ -8,14 +8,18 @@
 
 #include "base/types.h"
 #include "cpu/env.h"
+#include "cpu/fault_chain.h"
+#include "cpu/ring_events.h"
 #include "cpu/state.h"
 #include "cpu/status.h"
 #include "cpu/trace.h"
+#include "cpu/trace_record.h"
 #include "mmu/paging.h"
 #include "mmu/phys_map.h"
 #include "mmu/shadow_spaces.h"
 
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -26,6 +30,26 @@ enum class RunExit : u8 {
     Halted,   ///< HLT with no interrupt deliverable
     Shutdown, ///< triple fault or reset request (CpuEnv::shutdown was called)
     Stopped,  ///< request_stop() from outside
+    Debug,    ///< a breakpoint or watchpoint hit (Cpu::debug_hit says which)
+};
+
+/// A data watchpoint on linear addresses [lin, lin+len) (gdb's Z2/Z3/Z4).
+struct Watchpoint {
+    enum Kind : u8 { Write, Read, Access };
+    u64 lin = 0;
+    u32 len = 1;
+    Kind kind = Write;
+    bool operator==(const Watchpoint&) const = default;
+};
+
+/// Why run() returned RunExit::Debug.
+struct DebugHit {
+    enum Kind : u8 { None, Breakpoint, Watch };
+    Kind kind = None;
+    /// Breakpoint: its linear address (the instruction there has not run; rIP points to it).
+    /// Watch: the linear address accessed (the accessing instruction has completed).
+    u64 addr = 0;
+    Watchpoint watch; ///< the watchpoint that fired (kind Watch)
 };
 
 /// Who performs a memory access: the current privilege, or an implicit supervisor access
@@ -44,6 +68,8 @@ public:
     /// Some linear->physical translations were dropped (TLB flush, INVLPG): anything cached by
     /// linear address (the translator's jump cache) must be forgotten.
     virtual void tlb_flushed() {}
+    /// Writes the engine's counters (the monitor's `stats`); nothing by default.
+    virtual void print_stats(std::FILE* out) const { (void)out; }
 };
 
 /// One guest-memory write as the lockstep checker records it: where, and the bytes before.
@@ -81,6 +107,14 @@ public:
     std::atomic<bool> stop_requested{false};
     /// Tracer hooks (nullptr = none).
     TraceSink* trace = nullptr;
+    /// Ring-transition listener (the ring log, tools/ringlog), nullptr = none: privilege and
+    /// mode transitions report to it through cpu/ring_hooks.h, from both engines.
+    RingEventSink* ring_events = nullptr;
+    /// Execution recorder (flight recorder, -d exec, trace files; tools/trace), nullptr = none.
+    /// Attach it before the first run(): translated code is emitted with or without it.
+    TraceRecorder* recorder = nullptr;
+    /// The last exception whose delivery faulted, step by step (cpu/fault_explain.h explains it).
+    FaultChain fault_chain;
 
     // ---- checking hooks (the lockstep engine, translator/lockstep.h) ----
     /// When set, every guest write is recorded here with the bytes it replaced.
@@ -103,9 +137,41 @@ public:
         write_log->push_back(WriteRecord{pa, std::vector<u8>(old, old + n)});
     }
 
+    // ---- debugging (gdb stub, monitor): both engines honour these ----
+    /// Replaces the set of breakpoints (linear addresses). run() returns RunExit::Debug before
+    /// executing an instruction that starts at one of them, unless `skip_breakpoint_at` is
+    /// that address (set it to step or continue past the breakpoint rIP points to; run()
+    /// clears it once rIP moves on).
+    void set_breakpoints(std::vector<u64> lin_addrs);
+    const std::vector<u64>& breakpoints() const { return m_breakpoints; }
+    bool is_breakpoint(u64 lin) const;
+    /// Replaces the set of watchpoints. run() returns RunExit::Debug after the instruction
+    /// whose access touched one completes (debug_hit says which and where).
+    void set_watchpoints(std::vector<Watchpoint> w);
+    const std::vector<Watchpoint>& watchpoints() const { return m_watchpoints; }
+    /// Bumped whenever breakpoints or watchpoints change (engines drop what they cached).
+    u64 debug_generation = 0;
+    u64 skip_breakpoint_at = ~u64{0};
+    DebugHit debug_hit;
+    /// True while any breakpoint or watchpoint is set or a skip is pending: the engines' one
+    /// per-instruction (interpreter) or per-dispatch (translator) test.
+    bool debug_armed() const { return m_debug_armed || skip_breakpoint_at != ~u64{0}; }
+    /// For the engines, before running the instruction at `lin`: true when a breakpoint stops
+    /// it (debug_hit is set). A pending skip of `lin` is consumed by the caller (see run loops).
+    bool breakpoint_stops(u64 lin) {
+        if (lin == skip_breakpoint_at || !is_breakpoint(lin)) {
+            return false;
+        }
+        debug_hit = DebugHit{DebugHit::Breakpoint, lin, {}};
+        return true;
+    }
+
     mmu::PhysMap& phys() { return m_phys; }
     CpuEnv& env() { return m_env; }
     void set_engine(ExecutionEngine* e) { m_engine = e; }
+    /// True when the physical memory map changed since the TLB last looked (A20, PAM, ROM
+    /// mapping): code translated under the old map may be stale.
+    bool phys_changed() const { return m_phys_generation != m_phys.generation(); }
     ExecutionEngine* engine() { return m_engine; }
 
     /// Power-on / RESET state (SDM Vol. 3A, 9.1.1).
@@ -383,6 +449,15 @@ private:
     bool select_space();
     void point_banks();
     Status fill_tlb(u64 lin, mmu::Access acc, unsigned uidx, TlbEntry*& out);
+
+    /// The access [lin, lin+size) of kind `acc` completed: records a watchpoint it touched.
+    void check_watchpoints(u64 lin, unsigned size, mmu::Access acc);
+    /// Keeps data accesses to linear pages holding a watchpoint off the fast paths.
+    void scrub_watched(TlbEntry& e, u64 vpn) const;
+
+    std::vector<u64> m_breakpoints; ///< sorted
+    std::vector<Watchpoint> m_watchpoints;
+    bool m_debug_armed = false;
 
     mmu::PhysMap& m_phys;
     CpuEnv& m_env;

@@ -7,6 +7,7 @@
 // Not here: the INT instructions' own checks (IOPL in v86 mode: cpu/interp/far.cpp).
 #include "base/log.h"
 #include "cpu/flags.h"
+#include "cpu/ring_hooks.h"
 #include "cpu/stack_frame.h"
 #include "cpu/system.h"
 
@@ -37,8 +38,10 @@ Status deliver_real(Cpu& cpu, u8 vector, u64 return_rip) {
     return Status::Ok;
 }
 
+/// `frame_width` receives the size of the words pushed (2 or 4), or 0 when a task gate
+/// switched tasks (the ring-transition report needs it).
 Status deliver_protected(Cpu& cpu, u8 vector, IntSource src, u64 return_rip, bool has_error,
-                         u32 error) {
+                         u32 error, unsigned& frame_width) {
     CpuState& s = cpu.s;
     const bool soft = src == IntSource::Software || src == IntSource::SoftwareException;
     // EXT (SDM Vol. 3A, 6.13): set unless the event is INT n / INT3 / INTO.
@@ -66,6 +69,7 @@ Status deliver_protected(Cpu& cpu, u8 vector, IntSource src, u64 return_rip, boo
     }
 
     if (type == kSysTaskGate) {
+        frame_width = 0;
         const u16 tss_sel = gate.gate_selector();
         if (tss_sel & 4) {
             return cpu.raise(kVecTS, (tss_sel & 0xFFFCu) | ext);
@@ -96,6 +100,7 @@ Status deliver_protected(Cpu& cpu, u8 vector, IntSource src, u64 return_rip, boo
     }
     const bool gate32 = (type & 8) != 0;
     const unsigned psize = gate32 ? 4 : 2;
+    frame_width = psize;
     const u32 target = gate32 ? gate.gate_offset() : (gate.gate_offset() & 0xFFFF);
     const bool v86 = cpu.v86_mode();
     const u32 eflags = read_eflags(s);
@@ -177,13 +182,18 @@ Status deliver_protected(Cpu& cpu, u8 vector, IntSource src, u64 return_rip, boo
 Status deliver_interrupt(Cpu& cpu, u8 vector, IntSource src, u64 return_rip, bool has_error,
                          u32 error) {
     const u8 old_cpl = cpu.s.cpl;
-    Status st;
-    if (!cpu.protected_mode()) {
-        // Real mode pushes no error code (SDM Vol. 3A, 20.1.4).
-        st = deliver_real(cpu, vector, return_rip);
-    } else {
-        st = deliver_protected(cpu, vector, src, return_rip, has_error, error);
-    }
+    unsigned frame_width = 2;
+    const Status st = observe_transition(
+        cpu,
+        [&] {
+            // Real mode pushes no error code (SDM Vol. 3A, 20.1.4).
+            return cpu.protected_mode()
+                       ? deliver_protected(cpu, vector, src, return_rip, has_error, error, frame_width)
+                       : deliver_real(cpu, vector, return_rip);
+        },
+        [&](const RingPoint& before) {
+            report_delivery(cpu, before, vector, src, return_rip, has_error, error, frame_width);
+        });
     if (st == Status::Ok) {
         cpu.s.halted = false;
         if (base::log_enabled(base::kLogInt)) {
@@ -194,19 +204,31 @@ Status deliver_interrupt(Cpu& cpu, u8 vector, IntSource src, u64 return_rip, boo
         if (cpu.trace) {
             cpu.trace->on_interrupt(cpu, vector, src, has_error, error, old_cpl);
         }
+        if (cpu.recorder) [[unlikely]] {
+            cpu.recorder->put(kTraceInterrupt,
+                              vector | static_cast<u32>(src) << 8 | u32{old_cpl} << 12 |
+                                  u32{cpu.s.cpl} << 14 | (has_error ? 1u << 16 : 0u),
+                              cpu.icount);
+            if (has_error) {
+                cpu.recorder->put(kTraceErrorCode, error, cpu.icount);
+            }
+        }
     }
     return st;
 }
 
 Status deliver_exception(Cpu& cpu) {
     Fault f = cpu.fault;
-    for (;;) {
+    const u64 entry_cr2 = cpu.s.cr2;
+    for (unsigned step = 0;; ++step) {
         const Status st = deliver_interrupt(cpu, f.vector, IntSource::Exception, cpu.s.rip,
                                             f.has_error, f.error);
         if (st != Status::Fault) {
             return st;
         }
         const Fault second = cpu.fault;
+        // Each failed step is kept for the triple-fault explanation (cpu/fault_explain.h).
+        cpu.fault_chain.record(step, f, second, cpu.s.cr2, entry_cr2, cpu.icount);
         if (base::log_enabled(base::kLogInt)) {
             base::log_printf("int: delivering vec=0x%02x faulted: vec=0x%02x err=0x%x\n",
                              f.vector, second.vector, second.error);

@@ -5,6 +5,7 @@
 // Not here: the gate/TSS-descriptor privilege checks of the instruction that switches (the
 // callers: far.cpp, exceptions.cpp, IRET).
 #include "cpu/flags.h"
+#include "cpu/ring_hooks.h"
 #include "cpu/stack_frame.h"
 #include "cpu/system.h"
 
@@ -158,9 +159,7 @@ Status load_task_segments(Cpu& cpu, const TssImage& t, u32 ext) {
     return Status::Ok;
 }
 
-} // namespace
-
-Status task_switch(Cpu& cpu, u16 selector, Descriptor d, TaskReason reason, u64 return_rip,
+Status switch_task(Cpu& cpu, u16 selector, Descriptor d, TaskReason reason, u64 return_rip,
                    bool has_error, u32 error, u32 ext) {
     CpuState& s = cpu.s;
     const u32 code = (selector & 0xFFFCu) | ext;
@@ -231,6 +230,15 @@ Status task_switch(Cpu& cpu, u16 selector, Descriptor d, TaskReason reason, u64 
         f.commit_rsp();
     }
     return Status::Ok;
+}
+
+} // namespace
+
+Status task_switch(Cpu& cpu, u16 selector, Descriptor d, TaskReason reason, u64 return_rip,
+                   bool has_error, u32 error, u32 ext) {
+    return observe_transition(
+        cpu, [&] { return switch_task(cpu, selector, d, reason, return_rip, has_error, error, ext); },
+        [&](const RingPoint& before) { report_task_switch(cpu, before, reason); });
 }
 
 Status tss_stack(Cpu& cpu, u8 dpl, u32 ext, u16& ss, u32& esp) {

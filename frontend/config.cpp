@@ -21,6 +21,10 @@ constexpr u64 kMaxRam = 3584 * kMiB; // 3.5 GiB: the rest of the 32-bit space is
 enum class Opt {
     Mem, Kernel, Initrd, Append, Bios, NoGraphic, Serial, Debugcon, NoReboot,
     LogItems, LogFile, Accel, Icount, Help, Version,
+    RingLogFile, // the ring-transition log
+    GdbDefault, Gdb, StartPaused, MonitorDev, QmpDev, // the gdb stub and the monitor
+    Flight, FlightDumpOn, // the flight recorder
+    TraceFile, ExitAtIcount, TraceFilter, // instruction tracing
 };
 
 struct OptDef {
@@ -39,9 +43,30 @@ constexpr std::array kOptions = {
     OptDef{"icount", Opt::Icount, true},
     OptDef{"h", Opt::Help, false},         OptDef{"help", Opt::Help, false},
     OptDef{"version", Opt::Version, false},
+    // The ring-transition log.
+    OptDef{"ringlog", Opt::RingLogFile, true},
+    // The gdb stub and the monitor.
+    OptDef{"s", Opt::GdbDefault, false},   OptDef{"gdb", Opt::Gdb, true},
+    OptDef{"S", Opt::StartPaused, false},  OptDef{"monitor", Opt::MonitorDev, true},
+    OptDef{"qmp", Opt::QmpDev, true},
+    // The flight recorder.
+    OptDef{"flight", Opt::Flight, true},   OptDef{"flight-dump-on", Opt::FlightDumpOn, true},
+    // Instruction tracing (the filters all parse in tools/trace/trace_options.cpp).
+    OptDef{"trace-file", Opt::TraceFile, true}, OptDef{"exit-at-icount", Opt::ExitAtIcount, true},
+    OptDef{"dfilter", Opt::TraceFilter, true}, OptDef{"dcpl", Opt::TraceFilter, true},
+    OptDef{"dcr3", Opt::TraceFilter, true},    OptDef{"dicount", Opt::TraceFilter, true},
+    OptDef{"dstart", Opt::TraceFilter, true},  OptDef{"dstop", Opt::TraceFilter, true},
 };
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string quoted(std::string_view s) {
+    // Built by appending: GCC 12 warns (-Wrestrict, falsely) about "'" + std::string.
+    std::string q;
+    q.reserve(s.size() + 2);
+    q += '\'';
+    q += s;
+    q += '\'';
+    return q;
+}
 
 // Parses a QEMU-style size. A bare number means MiB (QEMU's -m default unit); suffixes
 // B/K/M/G/T (either case) scale by powers of 1024. A decimal fraction ("1.5G") is accepted
@@ -220,6 +245,168 @@ bool parse_icount(std::string_view arg, MachineConfig& cfg, std::string& err) {
     return true;
 }
 
+// ---- the flight recorder ----
+
+/// "-flight N": how many of the last executed instructions the recorder keeps for a dump.
+bool parse_flight(std::string_view arg, u64& out, std::string& err) {
+    constexpr u64 kMaxFlight = 1'000'000; // a dump longer than this is a trace: use -d exec
+    u64 n = 0;
+    const bool digits = !arg.empty() && arg.size() <= 7 &&
+                        arg.find_first_not_of("0123456789") == std::string_view::npos;
+    if (digits) {
+        n = std::stoull(std::string(arg));
+    }
+    if (!digits || n > kMaxFlight) {
+        err = "tx86: invalid -flight size " + quoted(arg) +
+              " (use 0..1000000 instructions; 0 = off)";
+        return false;
+    }
+    out = n;
+    return true;
+}
+
+/// "-flight-dump-on triple,panic,watch", "all" or "none": exactly the events listed dump.
+bool parse_flight_dump_on(std::string_view arg, u8& out, std::string& err) {
+    u8 mask = 0;
+    while (true) {
+        const auto comma = arg.find(',');
+        const std::string_view item = arg.substr(0, comma);
+        if (item == "triple") {
+            mask |= kFlightDumpTriple;
+        } else if (item == "panic") {
+            mask |= kFlightDumpPanic;
+        } else if (item == "watch") {
+            mask |= kFlightDumpWatch;
+        } else if (item == "all") {
+            mask |= kFlightDumpTriple | kFlightDumpPanic | kFlightDumpWatch;
+        } else if (item != "none") {
+            err = "tx86: unknown -flight-dump-on event " + quoted(item) +
+                  " (use triple, panic, watch, all or none)";
+            return false;
+        }
+        if (comma == std::string_view::npos) {
+            break;
+        }
+        arg.remove_prefix(comma + 1);
+    }
+    out = mask;
+    return true;
+}
+
+// ---- the gdb stub and the monitor ----
+
+/// Splits "VALUE,opt,opt=x" into VALUE and its options, and checks each option is one a
+/// listening socket accepts (QEMU's server/nowait spellings; tx86 never waits for a client).
+bool split_socket_options(std::string_view opt, std::string_view arg, std::string_view& value,
+                          bool& server, std::string& err) {
+    const auto comma = arg.find(',');
+    value = arg.substr(0, comma);
+    server = false;
+    std::string_view rest = comma == std::string_view::npos ? std::string_view{} : arg.substr(comma + 1);
+    while (!rest.empty()) {
+        const auto next = rest.find(',');
+        const std::string_view item = rest.substr(0, next);
+        rest = next == std::string_view::npos ? std::string_view{} : rest.substr(next + 1);
+        if (item == "server" || item == "server=on") {
+            server = true;
+        } else if (item != "nowait" && item != "wait=off") {
+            err = "tx86: unsupported " + std::string(opt) + " option " + quoted(item) +
+                  " (tx86 listens and never waits: use ',server,nowait')";
+            return false;
+        }
+    }
+    return true;
+}
+
+/// "-gdb tcp::PORT" or "tcp:HOST:PORT" (also "none"), as QEMU spells its gdb chardev.
+bool parse_gdb(std::string_view arg, MachineConfig& cfg, std::string& err) {
+    std::string_view dev;
+    bool server = false;
+    if (!split_socket_options("-gdb", arg, dev, server, err)) {
+        return false;
+    }
+    if (dev == "none") {
+        cfg.gdb = false;
+        return true;
+    }
+    const std::string hint = " (use tcp::PORT or tcp:HOST:PORT, e.g. tcp::1234)";
+    if (dev.substr(0, 4) != "tcp:") {
+        err = "tx86: unsupported -gdb device " + quoted(arg) + hint;
+        return false;
+    }
+    const std::string_view rest = dev.substr(4);
+    const auto colon = rest.rfind(':');
+    if (colon == std::string_view::npos) {
+        err = "tx86: -gdb " + quoted(arg) + " has no port" + hint;
+        return false;
+    }
+    const std::string_view port = rest.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos ||
+        std::stoul(std::string(port)) > 65535) {
+        err = "tx86: invalid -gdb port " + quoted(port) + " (0..65535)";
+        return false;
+    }
+    cfg.gdb = true;
+    cfg.gdb_host = std::string(rest.substr(0, colon));
+    cfg.gdb_port = static_cast<u16>(std::stoul(std::string(port)));
+    return true;
+}
+
+/// "-monitor unix:PATH,server,nowait" / "-qmp ..." (also "none").
+bool parse_monitor_socket(std::string_view opt, std::string_view arg, std::string& path,
+                          std::string& err) {
+    std::string_view dev;
+    bool server = false;
+    if (!split_socket_options(opt, arg, dev, server, err)) {
+        return false;
+    }
+    if (dev == "none") {
+        path.clear();
+        return true;
+    }
+    if (dev.substr(0, 5) != "unix:" || dev.size() == 5) {
+        err = "tx86: unsupported " + std::string(opt) + " device " + quoted(arg) +
+              " (use unix:PATH,server,nowait" +
+              (dev == "stdio" ? "; the serial console has the monitor on Ctrl-A C)" : ")");
+        return false;
+    }
+    if (!server) {
+        err = "tx86: " + std::string(opt) + " " + quoted(arg) +
+              ": tx86 only listens on the socket (add ',server,nowait')";
+        return false;
+    }
+    path = std::string(dev.substr(5));
+    return true;
+}
+
+// ---- instruction tracing ----
+
+/// -trace-file, -exit-at-icount and the -d... filters (tools/trace/trace_options.h).
+bool parse_trace_option(Opt opt, std::string_view name, std::string_view arg, tools::TraceOptions& cfg,
+                        std::string& err) {
+    switch (opt) {
+    case Opt::TraceFile:
+        if (arg.empty()) {
+            err = "tx86: option '-trace-file' needs a file name";
+            return false;
+        }
+        cfg.file = arg;
+        return true;
+    case Opt::ExitAtIcount:
+        if (!tools::parse_u64(arg, cfg.exit_at_icount) || cfg.exit_at_icount == 0) {
+            err = "tx86: invalid -exit-at-icount " + quoted(arg) + " (an instruction count above 0)";
+            return false;
+        }
+        return true;
+    default:
+        if (std::string e = tools::parse_filter_option(name, arg, cfg.filter); !e.empty()) {
+            err = "tx86: " + e;
+            return false;
+        }
+        return true;
+    }
+}
+
 } // namespace
 
 ParseResult parse_command_line(int argc, const char* const* argv) {
@@ -305,12 +492,68 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
                 return fail(err);
             }
             break;
+        case Opt::Flight:
+            if (!parse_flight(arg, cfg.flight_insns, err)) {
+                return fail(err);
+            }
+            break;
+        case Opt::FlightDumpOn:
+            if (!parse_flight_dump_on(arg, cfg.flight_dump_on, err)) {
+                return fail(err);
+            }
+            break;
+        case Opt::GdbDefault:
+            cfg.gdb = true;
+            cfg.gdb_host.clear();
+            cfg.gdb_port = 1234;
+            break;
+        case Opt::Gdb:
+            if (!parse_gdb(arg, cfg, err)) {
+                return fail(err);
+            }
+            break;
+        case Opt::StartPaused: cfg.start_paused = true; break;
+        case Opt::MonitorDev:
+            if (!parse_monitor_socket("-monitor", arg, cfg.monitor_socket, err)) {
+                return fail(err);
+            }
+            break;
+        case Opt::QmpDev:
+            if (!parse_monitor_socket("-qmp", arg, cfg.qmp_socket, err)) {
+                return fail(err);
+            }
+            break;
+        case Opt::TraceFile:
+        case Opt::ExitAtIcount:
+        case Opt::TraceFilter:
+            if (!parse_trace_option(def->opt, def->name, arg, cfg.trace, err)) {
+                return fail(err);
+            }
+            break;
+        case Opt::RingLogFile:
+            if (arg.empty()) {
+                return fail("tx86: option '-ringlog' needs a file name");
+            }
+            cfg.ringlog_file = arg;
+            break;
         case Opt::Help:
             cfg.show_help = true;
             return {cfg, {}};
         case Opt::Version:
             cfg.show_version = true;
             return {cfg, {}};
+        }
+    }
+
+    // The ring log counts each transition once; the lockstep engine runs every instruction
+    // twice (reference and translator), so it would log them twice.
+    if (cfg.accel == "lockstep") {
+        u32 mask = 0;
+        std::string bad;
+        base::parse_log_items(cfg.log_items, mask, bad);
+        if (!cfg.ringlog_file.empty() || (mask & base::kLogRing)) {
+            return fail("tx86: -ringlog and -d ring cannot be used with -accel lockstep (it runs "
+                        "every instruction twice); use jit or interp");
         }
     }
 
@@ -350,8 +593,37 @@ std::string help_text() {
            "\n"
            "Debugging:\n"
            "-d item1,...             enable logging: exec (in_asm), cpu, int, mmu, guest_errors,\n"
-           "                         unimp, jit, nochain\n"
+           "                         unimp, jit, nochain, ring\n"
            "-D logfile               write the -d log to logfile instead of stderr\n"
+           "-d ring                  log every privilege and mode transition (INT/IRET, SYSENTER/\n"
+           "                         SYSEXIT, call gates, task switches, exceptions, interrupts,\n"
+           "                         CR0.PE/PG) with its stack frame, and print a summary at exit\n"
+           "-ringlog file            record those transitions in a compressed binary file for\n"
+           "                         tx86-timeline (PNG/HTML timeline); also prints the summary\n"
+           "-flight N                the flight recorder keeps the last N instructions (default 64;\n"
+           "                         0 = off) and prints them when the guest dies\n"
+           "-flight-dump-on events   when it prints them: any of triple (triple fault), panic\n"
+           "                         (kernel panic/oops/BUG on the serial console), watch\n"
+           "                         (watchpoint hit), or all, none; default triple,panic.\n"
+           "                         A triple fault is always explained\n"
+           "\n"
+           "gdb stub and monitor:\n"
+           "-s                       shorthand for -gdb tcp::1234\n"
+           "-gdb tcp:[host]:port     wait for gdb connections on this TCP port (0 = any free\n"
+           "                         port, printed); breakpoints, watchpoints, steps work with\n"
+           "                         the translator too\n"
+           "-S                       do not start the CPU: gdb's continue or the monitor's cont\n"
+           "                         starts it\n"
+           "-monitor unix:path,server,nowait\n"
+           "                         the monitor (as on Ctrl-A C) on a Unix socket\n"
+           "-qmp unix:path,server,nowait\n"
+           "                         the monitor as JSON for programs (QMP-like)\n"
+           "\n"
+           "Instruction tracing (filters apply to -d exec and -trace-file, per instruction):\n"
+           "-trace-file file         record executed instructions to a compressed binary trace\n"
+           "                         (read it with tx86-trace print|count|stats|diff)\n"
+           + std::string(tools::filter_help()) +
+           "-exit-at-icount n        end the run (status 0) once n instructions have run\n"
            "\n"
            "Options may be written with one or two leading dashes.\n";
 }

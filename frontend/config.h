@@ -6,6 +6,7 @@
 #pragma once
 
 #include "base/types.h"
+#include "tools/trace/trace_options.h"
 
 #include <optional>
 #include <string>
@@ -20,6 +21,15 @@ struct CharDevSpec {
     std::string path; ///< only for File
     bool operator==(const CharDevSpec&) const = default;
 };
+
+/// What makes tx86 dump the flight recorder by itself (-flight-dump-on; frontend/flight_dumps.h).
+enum FlightDumpOn : u8 {
+    kFlightDumpTriple = 1u << 0, ///< the guest triple-faulted (the explanation is always printed)
+    kFlightDumpPanic = 1u << 1,  ///< a kernel panic, oops or BUG line on the serial console
+    kFlightDumpWatch = 1u << 2,  ///< a watchpoint stopped the CPU
+};
+inline constexpr u8 kFlightDumpDefault = kFlightDumpTriple | kFlightDumpPanic;
+inline constexpr u64 kFlightDefaultInsns = 64;
 
 struct MachineConfig {
     u64 ram_bytes = 128 * kMiB;   ///< -m N[K|M|G], -m size=N; bare numbers are MiB as in QEMU
@@ -37,12 +47,25 @@ struct MachineConfig {
     bool icount = false;          ///< -icount given: deterministic instruction-count clock
     unsigned icount_shift = 0;    ///< -icount shift=N: 2^N virtual ns per instruction
     bool icount_sleep = true;     ///< -icount sleep=off: idle time is skipped, not waited
+    // ---- the flight recorder (frontend/flight_dumps.h) ----
+    u64 flight_insns = kFlightDefaultInsns; ///< -flight N: instructions a dump shows (0 = off)
+    u8 flight_dump_on = kFlightDumpDefault; ///< -flight-dump-on triple,panic,watch|all|none
+    // ---- the gdb stub and the monitor (frontend/gdb_stub.h, frontend/monitor_server.h) ----
+    bool gdb = false;             ///< -s, -gdb tcp:[HOST]:PORT: listen for gdb
+    std::string gdb_host;         ///< empty = every interface (QEMU's tcp::PORT)
+    u16 gdb_port = 1234;          ///< -s = -gdb tcp::1234; 0 = any free port (printed)
+    bool start_paused = false;    ///< -S: the CPU waits for gdb's continue (or the monitor's cont)
+    std::string monitor_socket;   ///< -monitor unix:PATH,server,nowait (human monitor)
+    std::string qmp_socket;       ///< -qmp unix:PATH,server,nowait (JSON monitor)
+    // ---- instruction tracing (tools/trace/trace_options.h) ----
+    /// -trace-file FILE, -exit-at-icount N, -dfilter, -dcpl, -dcr3, -dicount, -dstart, -dstop
+    tools::TraceOptions trace;
+    // ---- the ring-transition log (tools/ringlog; -d ring is one of the log items) ----
+    std::string ringlog_file;     ///< -ringlog FILE: binary transition log for tx86-timeline
     bool show_help = false;       ///< -h / -help / --help
     bool show_version = false;    ///< -version / --version
 
     // Reserved for later, with their QEMU spelling, so the names stay consistent:
-    //   -s / -S / -gdb DEV     gdb remote stub, start stopped
-    //   -monitor DEV           human monitor
     //   -hda/-hdb FILE, -cdrom FILE, -drive ...   block devices
     //   -netdev ..., -device ...                  network and extra devices
     //   -snapshot              discard disk writes

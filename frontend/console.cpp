@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "frontend/console.h"
 
-#include "cpu/state_dump.h"
 #include "devices/board/pc.h"
+#include "frontend/monitor.h"
 
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <poll.h>
@@ -17,8 +16,7 @@ struct Console::Saved {
     termios tio;
 };
 
-Console::Console(bool forward_input, bool sleep_when_idle)
-    : m_forward(forward_input), m_sleep(sleep_when_idle) {
+Console::Console(bool forward_input, Monitor& monitor) : m_forward(forward_input), m_monitor(monitor) {
     m_tty = m_forward && isatty(STDIN_FILENO);
     if (m_tty) {
         m_saved = new Saved;
@@ -41,33 +39,24 @@ Console::~Console() {
     delete m_saved;
 }
 
-void Console::monitor_line(devices::PcBoard& board, const std::string& line) {
-    if (line == "quit" || line == "q") {
-        m_quit = true;
-    } else if (line == "info registers" || line == "info r") {
-        std::fflush(stdout);
-        cpu::dump_state_qemu_style(board.cpu(), stdout);
-    } else if (line == "cont" || line == "c" || line.empty()) {
-        // nothing: the guest keeps running while the monitor is open
-    } else if (line == "help") {
-        std::printf("commands: info registers, quit, help (Ctrl-A C returns to the guest)\n");
-    } else {
-        std::printf("unknown command '%s' (try help)\n", line.c_str());
-    }
-    if (!m_quit) {
+void Console::monitor_line(const std::string& line) {
+    std::fflush(stdout);
+    const std::string out = m_monitor.execute(line);
+    std::fputs(out.c_str(), stdout);
+    if (!m_monitor.quit_requested()) {
         std::printf("(tx86) ");
     }
     std::fflush(stdout);
 }
 
-void Console::handle_byte(devices::PcBoard& board, u8 c) {
+void Console::handle_byte(devices::PcBoard& board, unsigned char c) {
     if (m_escape) {
         m_escape = false;
         switch (c) {
         case 'x': case 'X': m_quit = true; return;
         case 'c': case 'C':
-            m_monitor = !m_monitor;
-            std::printf(m_monitor ? "\r\ntx86 monitor - type 'help' for help\r\n(tx86) " : "\r\n");
+            m_in_monitor = !m_in_monitor;
+            std::printf(m_in_monitor ? "\r\ntx86 monitor - type 'help' for help\r\n(tx86) " : "\r\n");
             std::fflush(stdout);
             return;
         case 'h': case 'H':
@@ -82,12 +71,12 @@ void Console::handle_byte(devices::PcBoard& board, u8 c) {
         m_escape = true;
         return;
     }
-    if (m_monitor) {
+    if (m_in_monitor) {
         if (c == '\r' || c == '\n') {
             std::printf("\r\n");
             const std::string line = m_line;
             m_line.clear();
-            monitor_line(board, line);
+            monitor_line(line);
         } else if (c == 0x7F || c == 0x08) {
             if (!m_line.empty()) {
                 m_line.pop_back();
@@ -131,22 +120,6 @@ bool Console::pump(devices::PcBoard& board) {
     return !m_quit;
 }
 
-u64 Console::wait(u64 max_ns) {
-    if (!m_sleep && max_ns != kUntilInput) {
-        return max_ns; // the virtual clock jumps to the next event at once
-    }
-    const auto start = std::chrono::steady_clock::now();
-    const int ms = static_cast<int>(std::min<u64>(max_ns / 1'000'000, 100));
-    if (m_forward && !m_eof) {
-        pollfd p{STDIN_FILENO, POLLIN, 0};
-        poll(&p, 1, ms);
-    } else if (ms > 0) {
-        usleep(static_cast<useconds_t>(ms) * 1000);
-    }
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        std::chrono::steady_clock::now() - start)
-                        .count();
-    return std::max<u64>(static_cast<u64>(ns), max_ns < 1'000'000 ? max_ns : 0);
-}
+int Console::input_fd() const { return m_forward && !m_eof ? STDIN_FILENO : -1; }
 
 } // namespace frontend

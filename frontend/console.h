@@ -1,43 +1,48 @@
 // SPDX-License-Identifier: MIT
 // Console: the terminal side of `-serial stdio`. Puts a tty in raw mode, forwards keystrokes to
-// the guest's COM1, and implements QEMU's escape keys: Ctrl-A X quits, Ctrl-A C toggles a
-// monitor prompt, Ctrl-A H lists them, Ctrl-A Ctrl-A sends a literal Ctrl-A. Also the board's
-// idle sleep (poll on stdin, so a keystroke wakes a halted guest at once).
+// the guest's COM1, and implements QEMU's escape keys: Ctrl-A X quits, Ctrl-A C toggles the
+// monitor prompt (commands run by frontend/monitor.h), Ctrl-A H lists them, Ctrl-A Ctrl-A sends
+// a literal Ctrl-A. Not here: sleeping and the other host inputs (frontend/host_loop.h).
 #pragma once
-
-#include "devices/board/host_events.h"
 
 #include <csignal>
 #include <string>
 
+namespace devices {
+class PcBoard;
+}
+
 namespace frontend {
+
+class Monitor;
 
 /// Set by the SIGINT/SIGTERM handler: the run loop ends cleanly (logs flushed, tty restored).
 extern volatile std::sig_atomic_t g_quit_signal;
 
-class Console final : public devices::HostEvents {
+class Console {
 public:
     /// `forward_input`: stdin feeds the serial port (with -serial stdio).
-    /// `sleep_when_idle`: false skips idle time (QEMU's -icount sleep=off).
-    Console(bool forward_input, bool sleep_when_idle);
-    ~Console() override;
+    Console(bool forward_input, Monitor& monitor);
+    ~Console();
     Console(const Console&) = delete;
     Console& operator=(const Console&) = delete;
 
-    bool pump(devices::PcBoard& board) override;
-    u64 wait(u64 max_ns) override;
+    /// Handles pending keystrokes without blocking. Returns false when the user asked to quit.
+    bool pump(devices::PcBoard& board);
+    /// The descriptor to wait on for keystrokes, or -1 (not forwarding, or end of input).
+    int input_fd() const;
 
 private:
-    void handle_byte(devices::PcBoard& board, u8 c);
-    void monitor_line(devices::PcBoard& board, const std::string& line);
+    void handle_byte(devices::PcBoard& board, unsigned char c);
+    void monitor_line(const std::string& line);
 
     bool m_forward;
-    bool m_sleep;
+    Monitor& m_monitor;
     bool m_tty = false;
     bool m_raw = false;
     bool m_eof = false;
     bool m_escape = false;   ///< the previous byte was Ctrl-A
-    bool m_monitor = false;  ///< typing into the monitor instead of the guest
+    bool m_in_monitor = false; ///< typing into the monitor instead of the guest
     bool m_quit = false;
     std::string m_line;
     struct Saved;

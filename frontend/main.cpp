@@ -4,11 +4,22 @@
 #include "devices/board/pc.h"
 #include "frontend/config.h"
 #include "frontend/console.h"
-#include "tools/tracer/exec_tracer.h"
+#include "frontend/gdb_stub.h"
+#include "frontend/host_loop.h"
+#include "frontend/monitor.h"
+#include "frontend/monitor_server.h"
+#include "frontend/flight_dumps.h"
+#include "frontend/panic_watch.h"
+#include "tools/ringlog/ring_log.h"
+#include "tools/trace/recorder.h"
+#include "tools/trace/run_limit.h"
+#include "tools/trace/trace_session.h"
 
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <utility>
+#include <vector>
 
 namespace {
 
@@ -73,16 +84,27 @@ int main(int argc, char** argv) {
         return 1;
     }
 
+    // ---- the flight recorder's automatic dumps (frontend/flight_dumps.h) ----
+    // COM1's output passes through the panic watch. It reports to `flight`, which is made
+    // once the board (and its CPU) exists.
+    std::unique_ptr<frontend::FlightDumps> flight;
+    frontend::PanicWatch panic_watch(serial.get(),
+                                     [&](frontend::PanicKind kind, const std::string& line) {
+                                         if (flight) {
+                                             flight->kernel_panic(kind, line);
+                                         }
+                                     });
+
     devices::BoardConfig bc;
     bc.ram_bytes = cfg.ram_bytes;
     bc.bios_path = cfg.bios.empty() ? "/usr/share/seabios/bios.bin" : cfg.bios;
-    bc.serial = serial.get();
+    bc.serial = &panic_watch;
     bc.debugcon = debugcon.get();
     bc.no_reboot = cfg.no_reboot;
     bc.accel = cfg.accel;
-    if (bc.accel == "jit" && (mask & (base::kLogExec | base::kLogCpu))) {
-        // Per-instruction logs come from the interpreter; translated code does not write them
-        // yet (that is the tracing issue's work).
+    if (bc.accel == "jit" && (mask & base::kLogCpu)) {
+        // -d cpu dumps the registers before every instruction, which only the interpreter
+        // stops for; -d exec runs on the translator, through the recorder (tools/trace).
         bc.accel = "interp";
     }
     bc.kernel_path = cfg.kernel;
@@ -96,17 +118,81 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "tx86: %s\n", e.c_str());
         return 1;
     }
-    std::unique_ptr<tools::ExecTracer> tracer;
-    if (mask & (base::kLogExec | base::kLogInt)) {
-        tracer = std::make_unique<tools::ExecTracer>((mask & base::kLogExec) != 0,
-                                                     (mask & base::kLogInt) != 0);
-        board.cpu().trace = tracer.get();
+    // ---- instruction tracing: -d exec/int, -trace-file, filters, the flight recorder ----
+    std::unique_ptr<tools::TraceSession> tracing = tools::TraceSession::start(
+        cfg.trace, mask, cfg.flight_insns != 0, tools::TraceSession::describe(argc, argv),
+        board.cpu(), error);
+    if (!tracing) {
+        std::fprintf(stderr, "tx86: %s\n", error.c_str());
+        return 1;
+    }
+    // ---- the flight recorder's automatic dumps: on triple fault, panic line, watchpoint ----
+    {
+        frontend::FlightDumps::DumpFn dump_recent;
+        if (tools::Recorder* rec = tracing->recorder()) {
+            dump_recent = [rec](std::FILE* f, u64 n) { rec->dump_recent(f, n); };
+        }
+        flight = std::make_unique<frontend::FlightDumps>(
+            board.cpu(), cfg.flight_dump_on, std::move(dump_recent), cfg.flight_insns,
+            cfg.log_file.empty() ? nullptr : base::log_file());
+        board.on_triple_fault = [&] { flight->triple_fault(); };
+        board.on_watchpoint = [&] { flight->watchpoint(); };
+    }
+    // ---- the ring-transition log: -d ring, -ringlog FILE (tools/ringlog) ----
+    std::unique_ptr<ringlog::RingLog> ring_log;
+    if ((mask & base::kLogRing) || !cfg.ringlog_file.empty()) {
+        ring_log = std::make_unique<ringlog::RingLog>();
+        const ringlog::RingLog::Options ro{(mask & base::kLogRing) != 0, base::log_file(),
+                                           cfg.ringlog_file};
+        if (std::string e = ring_log->open(ro, board.cpu()); !e.empty()) {
+            std::fprintf(stderr, "tx86: -ringlog: %s\n", e.c_str());
+            return 1;
+        }
     }
     std::signal(SIGINT, on_quit_signal);
     std::signal(SIGTERM, on_quit_signal);
+    // ---- the monitor and the gdb stub (frontend/monitor.h, frontend/gdb_stub.h) ----
+    frontend::Monitor monitor(board);
     // The console forwards stdin to COM1 when the serial port is on stdio.
-    frontend::Console console(cfg.serial.kind == frontend::CharDevSpec::Stdio, cfg.icount_sleep);
-    const devices::RunResult r = board.run(&console);
+    frontend::Console console(cfg.serial.kind == frontend::CharDevSpec::Stdio, monitor);
+    frontend::HostLoop host(console, cfg.icount_sleep);
+    std::unique_ptr<frontend::GdbStub> gdb;
+    if (cfg.gdb) {
+        gdb = std::make_unique<frontend::GdbStub>(board, monitor);
+        if (std::string e = gdb->listen(cfg.gdb_host, cfg.gdb_port); !e.empty()) {
+            std::fprintf(stderr, "tx86: %s\n", e.c_str());
+            return 1;
+        }
+        if (cfg.gdb_port == 0) {
+            std::fprintf(stderr, "tx86: gdb stub listening on port %u\n", gdb->port());
+        }
+        host.set_gdb(gdb.get());
+        board.on_debug_stop = [&gdb] { return gdb->debug_stop(); };
+    }
+    std::vector<std::unique_ptr<frontend::MonitorServer>> monitor_servers;
+    for (const auto& [path, protocol] :
+         {std::pair{cfg.monitor_socket, frontend::MonitorServer::Protocol::Human},
+          std::pair{cfg.qmp_socket, frontend::MonitorServer::Protocol::Qmp}}) {
+        if (path.empty()) {
+            continue;
+        }
+        auto server = std::make_unique<frontend::MonitorServer>(board, monitor, protocol);
+        if (std::string e = server->listen(path); !e.empty()) {
+            std::fprintf(stderr, "tx86: monitor: %s\n", e.c_str());
+            return 1;
+        }
+        host.add_monitor(server.get());
+        monitor_servers.push_back(std::move(server));
+    }
+    if (cfg.start_paused) {
+        board.pause(); // -S: gdb's continue or the monitor's cont starts the CPU
+    }
+    tools::RunLimit run_limit(host, board.cpu(), cfg.trace.exit_at_icount,
+                              cfg.trace.filter.icount_first); // -exit-at-icount
+    devices::RunResult r = board.run(&run_limit);
+    if (gdb) {
+        gdb->guest_exited(r.exit_status);
+    }
     if (serial) {
         serial->flush();
     }
@@ -116,6 +202,19 @@ int main(int argc, char** argv) {
     if (!r.message.empty()) {
         std::fprintf(stderr, "tx86: %s\n", r.message.c_str());
     }
+    if (ring_log) {
+        // The summary goes where the -d log goes: the -D file, or stderr.
+        const std::string e = ring_log->finish(board.cpu());
+        std::fputs((ring_log->stats().summary() + ring_log->file_note()).c_str(), base::log_file());
+        if (!e.empty()) {
+            std::fprintf(stderr, "tx86: -ringlog: %s\n", e.c_str());
+            r.exit_status = r.exit_status == 0 ? 1 : r.exit_status;
+        }
+    }
+    if (!tracing->finish(stderr) && r.exit_status == 0) {
+        r.exit_status = 1; // the trace file could not be written whole
+    }
+    run_limit.report(stderr);
     std::fflush(base::log_file());
     return r.exit_status;
 }

@@ -6,7 +6,9 @@
 
 #include "base/types.h"
 #include "mmu/page_counts.h"
+#include "mmu/chunk_masks.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -91,9 +93,34 @@ public:
     /// page just became a code page (the caller must revoke fast write access to it).
     bool code_add(u64 pa) { return m_code_count.add((pa & m_a20_mask) >> kPageShift); }
     /// Removes one cached instruction from the page of `pa`.
-    void code_remove(u64 pa) { m_code_count.remove((pa & m_a20_mask) >> kPageShift); }
+    void code_remove(u64 pa) {
+        const u64 ppn = (pa & m_a20_mask) >> kPageShift;
+        if (m_code_count.remove(ppn)) {
+            m_code_chunks.reset(ppn);
+        }
+    }
     /// Forgets every code page (the engine dropped its whole cache).
-    void code_clear() { m_code_count.clear(); }
+    void code_clear() {
+        m_code_count.clear();
+        m_code_chunks.clear();
+    }
+    /// Sub-page detail of code pages: bit i of a page's mask is set when cached code may lie in
+    /// its bytes [64 i, 64 i + 64). Writes to other chunks of a code page need not reach the
+    /// engine, so translated code lets them take its fast path (translator/block_compiler.cpp).
+    /// A mask is only cleared when its page stops holding code (set bits are conservative).
+    void code_chunks_mark(u64 pa, u64 len) {
+        const u64 ppn = (pa & m_a20_mask) >> kPageShift;
+        if (len == 0 || ppn >= kPages) {
+            return;
+        }
+        const u64 first = (pa & (kPageSize - 1)) >> 6;
+        const u64 last = std::min<u64>((pa & (kPageSize - 1)) + len - 1, kPageSize - 1) >> 6;
+        const u64 bits = (last - first == 63 ? ~u64{0} : ((u64{1} << (last - first + 1)) - 1)) << first;
+        m_code_chunks.mark(ppn, bits);
+    }
+    u64 code_chunks(u64 pa) const { return m_code_chunks.get((pa & m_a20_mask) >> kPageShift); }
+    /// The masks, indexed by physical page number below 4 GiB (translated code reads them).
+    const u64* code_chunk_table() { return m_code_chunks.table(); }
 
     // ---- pages holding watched paging structures (TLB coherence) ----
     // A TLB that keeps translations across CPU events (mmu/shadow_spaces.h) watches the pages
@@ -124,6 +151,8 @@ private:
     };
     std::vector<RamBlock> m_ram_blocks;
     u64 m_a20_mask = ~u64{0};
+    static constexpr u64 kPages = kSpace >> kPageShift;
+    ChunkMasks m_code_chunks{kPages};
     u64 m_generation = 1;
     PageCounts m_code_count{kSpace >> kPageShift};
     PageCounts m_watch_count{kSpace >> kPageShift};

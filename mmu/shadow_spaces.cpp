@@ -161,9 +161,7 @@ void ShadowSpaces::drop(u32 slot) {
     if (sp.key.paging()) {
         --sp.count[region_of(sp, e.walked_vpn)];
     }
-    if (e.write_tag != TlbEntry::kNoTag) {
-        m_wtags.unlink(slot);
-    }
+    m_wtags.unlink(slot); // (a no-op for entries that never had write access)
     e = TlbEntry{};
     ++m_drops;
 }
@@ -193,10 +191,10 @@ TlbEntry& ShadowSpaces::install(unsigned u, u64 vpn, const TlbFill& f) {
             e.exec_tag = page;
         }
         // ROM and watched pages are not `writable` here; a page holding cached code takes the
-        // slow path too, so that the engine hears of every write to it (self-modifying code).
-        if (f.writable && l.writable && m_phys.code_count(f.ppage) == 0 &&
-            m_wtags.link(slot, ppn_of(f.ppage))) {
-            e.write_tag = page;
+        // slow path too, so that the engine hears of every write to it (self-modifying code),
+        // but for the chunks translated code may write directly (code_only).
+        if (f.writable && l.writable && m_wtags.link(slot, ppn_of(f.ppage))) {
+            grant_or_code_only(e, page);
         }
     }
     ++sp.entries;
@@ -213,10 +211,28 @@ void ShadowSpaces::grant_write(unsigned u, u64 vpn) {
     if (e.walked_vpn != vpn || !e.can_write || !e.host || e.write_tag != TlbEntry::kNoTag) {
         return;
     }
-    if (m_phys.lookup(e.ppage).writable && m_phys.code_count(e.ppage) == 0 &&
-        m_wtags.link(slot, ppn_of(e.ppage))) {
-        e.write_tag = vpn << PhysMap::kPageShift;
+    if (e.code_only) {
+        // Still linked: only the code has to be gone.
+        if (m_phys.code_count(e.ppage) == 0) {
+            e.code_only = false;
+            e.write_tag = vpn << PhysMap::kPageShift;
+        }
+        return;
     }
+    if (m_phys.lookup(e.ppage).writable && m_wtags.link(slot, ppn_of(e.ppage))) {
+        grant_or_code_only(e, vpn << PhysMap::kPageShift);
+    }
+}
+
+void ShadowSpaces::grant_or_code_only(TlbEntry& e, u64 page) {
+    if (m_phys.code_count(e.ppage) == 0) {
+        e.write_tag = page;
+    } else if (m_phys.a20()) {
+        // (With the A20 gate masking, code is registered at the masked address, which the
+        // chunk table lookup of translated code does not apply.)
+        e.code_only = true;
+    }
+    // Otherwise linked without either: revocations still find it, nothing else changes.
 }
 
 void ShadowSpaces::flush_page(u64 vpn) {
@@ -230,7 +246,26 @@ void ShadowSpaces::flush_page(u64 vpn) {
 
 void ShadowSpaces::revoke_write(u64 ppage) {
     ++m_stats.write_revokes;
-    m_wtags.take(ppn_of(ppage), [&](u32 slot) { m_entries[slot].write_tag = TlbEntry::kNoTag; });
+    m_wtags.take(ppn_of(ppage), [&](u32 slot) {
+        m_entries[slot].write_tag = TlbEntry::kNoTag;
+        m_entries[slot].code_only = false;
+    });
+}
+
+void ShadowSpaces::revoke_write_for_code(u64 ppage) {
+    ++m_stats.write_revokes;
+    const u64 ppn = ppn_of(ppage);
+    std::vector<u32>& slots = m_relink;
+    slots.clear();
+    m_wtags.take(ppn, [&](u32 slot) { slots.push_back(slot); });
+    for (u32 slot : slots) {
+        TlbEntry& e = m_entries[slot];
+        if (e.write_tag != TlbEntry::kNoTag || e.code_only) {
+            e.write_tag = TlbEntry::kNoTag;
+            e.code_only = m_phys.a20();
+        }
+        m_wtags.link(slot, ppn); // stays findable by a later watch of the page
+    }
 }
 
 // ---- coherence with the guest's paging structures ----

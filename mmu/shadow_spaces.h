@@ -63,8 +63,12 @@ public:
     void flush_all(const SpaceKey& key);
     /// INVLPG: drops linear page `vpn` from every space.
     void flush_page(u64 vpn);
-    /// Withdraws every fast write tag for physical page `ppage` (it now holds cached code).
+    /// Withdraws every fast write access to physical page `ppage` (it now holds paging
+    /// structures the TLB watches).
     void revoke_write(u64 ppage);
+    /// The page just started holding cached code: fast write tags to it go, and those entries
+    /// become code_only (translated code may still write the page's code-free chunks).
+    void revoke_write_for_code(u64 ppage);
 
     void watched_write(u64 pa, unsigned size, u64 old_value, u64 new_value) override;
 
@@ -75,6 +79,8 @@ public:
     usize memory_bytes() const;
 
 private:
+    /// A writable RAM entry: the fast write tag, or code_only when the page holds code.
+    void grant_or_code_only(TlbEntry& e, u64 page);
     static constexpr u32 kNone = ~u32{0};     ///< no page table recorded for a region
     static constexpr u32 kLarge = ~u32{0} - 1; ///< the region is one large page (no page table)
     static constexpr u32 kRegions = 2048;     ///< regions per space, enough for PAE's 2 MiB ones
@@ -133,6 +139,7 @@ private:
     u32 m_cur = 0;
     u64 m_clock = 0;
     WriteTagIndex m_wtags;
+    std::vector<u32> m_relink; ///< scratch of revoke_write_for_code
     TableUsers m_users;
     std::vector<TableUse> m_scratch;
     u64 m_drops = 0; ///< entries dropped so far (for the stats of write traps)

@@ -24,6 +24,9 @@ struct alignas(64) TlbEntry {
     bool can_write = false; ///< the walk allows writes by this privilege (and D is set)
     bool can_exec = false;
     bool global = false;
+    /// Writes would have a fast tag but for cached code on the page: translated code may still
+    /// write chunks of it that hold no code (PhysMap::code_chunks) without the slow path.
+    bool code_only = false;
 };
 static_assert(sizeof(TlbEntry) == 64, "the translator indexes the TLB with a shift by 6");
 

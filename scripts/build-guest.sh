@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the default Linux guest: Debian's i386 kernel (linux-image-686) and an initramfs with
 # Debian's static busybox whose init mounts proc/sys/devtmpfs and gives a shell on the serial
-# console. Everything is cached in cache/guest/ (re-running is quick).
+# console, plus our own test programs from tests/guest/linux/ (/bin/sysloop). Everything is
+# cached in cache/guest/ (re-running is quick); the initramfs is rebuilt when this script or
+# one of those programs' sources is newer than it.
 # Output: cache/guest/bzImage and cache/guest/initrd.gz
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +16,17 @@ flock 9
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-if [ -f "$OUT/bzImage" ] && [ -f "$OUT/initrd.gz" ] && [ "$OUT/initrd.gz" -nt scripts/build-guest.sh ]; then
+# Our own guest programs (nasm sources, static i386 ELF, no libc).
+GUEST_PROGRAMS=(tests/guest/linux/sysloop.asm)
+
+up_to_date() {
+  [ -f "$OUT/bzImage" ] && [ -f "$OUT/initrd.gz" ] && [ "$OUT/initrd.gz" -nt scripts/build-guest.sh ] || return 1
+  local src
+  for src in "${GUEST_PROGRAMS[@]}"; do
+    [ "$OUT/initrd.gz" -nt "$src" ] || return 1
+  done
+}
+if up_to_date; then
   exit 0
 fi
 
@@ -49,6 +61,13 @@ mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,etc,root}
 cp "$work/busybox/bin/busybox" "$root/bin/busybox"
 # busybox init runs as PID 1 (so that `poweroff` in the shell powers the machine off).
 ln -s bin/busybox "$root/init"
+# They are linked at 0x0a000000, away from busybox (0x08048000), so that their first
+# instruction is an address only they run: a trace can start there (-dstart addr=0x0a000000).
+for src in "${GUEST_PROGRAMS[@]}"; do
+  name=$(basename "$src" .asm)
+  nasm -f elf32 -o "$work/$name.o" "$src"
+  ld -m elf_i386 -s -Ttext=0x0a000000 -o "$root/bin/$name" "$work/$name.o"
+done
 mkdir -p "$root/etc/init.d"
 cat > "$root/etc/inittab" <<'INITTAB'
 ::sysinit:/etc/init.d/rcS

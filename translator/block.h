@@ -54,6 +54,8 @@ struct Block {
     u8* entry = nullptr;  ///< checked entry (interrupt/stop check, then budget): chained jumps
     u8* entry_nocheck = nullptr; ///< budget check only: the dispatcher
     bool valid = true;
+    /// Its id with the execution recorder (the prologue writes it), when one is attached.
+    u32 trace_id = 0;
     std::unique_ptr<cpu::DecodedInsn[]> insns; ///< decoded instructions (fallback calls use them)
     ChainSlot slots[2];
     /// Blocks whose slots jump here: (block, slot index), unpatched when this block goes.

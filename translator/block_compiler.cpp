@@ -118,9 +118,61 @@ void BlockCompiler::seg_host(unsigned seg, mmu::Access acc, unsigned size) {
     as.mov(x86::edx, x86::ecx);
     as.and_(x86::edx, static_cast<i32>(0xFFFFF000u | (size - 1)));
     as.cmp(x86::rdx, x86::qword_ptr(x86::r8, acc == mmu::Access::Write ? kTlbWriteTag : kTlbReadTag));
-    as.jne(slow_label());
+    if (acc == mmu::Access::Write && m_layout.code_chunks) {
+        CodePageWrite w{as.newLabel(), as.newLabel(), slow_label(), size};
+        as.jne(w.check);
+        as.bind(w.hit);
+        m_code_page_writes.push_back(w);
+    } else {
+        as.jne(slow_label());
+    }
     as.mov(x86::rdx, x86::qword_ptr(x86::r8, kTlbAddend));
     as.add(x86::rdx, x86::rcx);
+}
+
+void BlockCompiler::emit_code_page_writes() {
+    // In: ecx = linear address, r8 = its TLB entry. Only rdx and the flags may change here
+    // (the lowering may hold its value in any other register), so rax is saved around its use.
+    x86::Assembler& as = *m_a;
+    for (const CodePageWrite& w : m_code_page_writes) {
+        Label slow_pop = as.newLabel();
+        as.bind(w.check);
+        as.cmp(x86::byte_ptr(x86::r8, offsetof(cpu::TlbEntry, code_only)), 0);
+        as.je(w.slow);
+        // The entry is this page's (the read tag is the page for every RAM entry).
+        as.mov(x86::edx, x86::ecx);
+        as.and_(x86::edx, static_cast<i32>(0xFFFFF000u));
+        as.cmp(x86::rdx, x86::qword_ptr(x86::r8, kTlbReadTag));
+        as.jne(w.slow);
+        // Within the page (a misaligned access may cross it).
+        as.mov(x86::edx, x86::ecx);
+        as.and_(x86::edx, 0xFFF);
+        as.cmp(x86::edx, static_cast<i32>(0x1000 - w.size));
+        as.ja(w.slow);
+        as.push(x86::rax);
+        as.mov(x86::rax, x86::qword_ptr(x86::r8, offsetof(cpu::TlbEntry, ppage)));
+        as.shr(x86::rax, 12);
+        as.push(x86::r9);
+        as.mov(x86::r9, imm(reinterpret_cast<u64>(m_layout.code_chunks)));
+        as.mov(x86::rax, x86::qword_ptr(x86::r9, x86::rax, 3));
+        as.pop(x86::r9);
+        // The chunks of the first and the last byte must both be free of code.
+        as.shr(x86::edx, 6);
+        as.bt(x86::rax, x86::rdx);
+        as.jc(slow_pop);
+        if (w.size > 1) {
+            as.lea(x86::edx, x86::ptr(x86::rcx, static_cast<i32>(w.size - 1)));
+            as.and_(x86::edx, 0xFFF);
+            as.shr(x86::edx, 6);
+            as.bt(x86::rax, x86::rdx);
+            as.jc(slow_pop);
+        }
+        as.pop(x86::rax);
+        as.jmp(w.hit);
+        as.bind(slow_pop);
+        as.pop(x86::rax);
+        as.jmp(w.slow);
+    }
 }
 
 void BlockCompiler::mem_host(mmu::Access acc, unsigned size) {
@@ -310,9 +362,28 @@ void BlockCompiler::emit_prologue() {
     as.bind(m_entry_nocheck);
     as.sub(x86::qword_ptr(kCtx, kCtxBudget), static_cast<i32>(n));
     as.jl(m_budget_exit);
+    if (m_layout.trace_cursor) {
+        emit_trace_record();
+    }
     as.add(x86::qword_ptr(kState, m_layout.icount), static_cast<i32>(n));
     const unsigned u = key_cpl(m_block->key.flags) == 3 ? 1 : 0;
     as.mov(kTlb, x86::qword_ptr(kState, m_layout.tlb_bank[u]));
+}
+
+void BlockCompiler::emit_trace_record() {
+    // { id, aux = 0, icount before the block } at the recorder's cursor. Only stores on the
+    // way: consumers (filters, disassembly, compression) work later, elsewhere.
+    x86::Assembler& as = *m_a;
+    as.mov(x86::rdx, imm(reinterpret_cast<u64>(m_layout.trace_cursor)));
+    as.mov(x86::rax, x86::qword_ptr(x86::rdx));
+    as.mov(x86::qword_ptr(x86::rax), static_cast<i32>(m_block->trace_id)); // aux = 0
+    as.mov(x86::rcx, x86::qword_ptr(kState, m_layout.icount));
+    as.mov(x86::qword_ptr(x86::rax, 8), x86::rcx);
+    as.add(x86::rax, static_cast<i32>(sizeof(cpu::TraceRecord)));
+    as.mov(x86::qword_ptr(x86::rdx), x86::rax);
+    as.cmp(x86::rax, x86::qword_ptr(x86::rdx, 8)); // limit
+    as.jae(m_trace_full);
+    as.bind(m_trace_resume);
 }
 
 void BlockCompiler::emit_end() {
@@ -330,6 +401,7 @@ void BlockCompiler::emit_end() {
 
 void BlockCompiler::emit_slow_paths() {
     x86::Assembler& as = *m_a;
+    emit_code_page_writes();
     const u64 start_eip = m_block->key.lin_pc - m_block->key.cs_base;
     for (const Slow& s : m_slow) {
         as.bind(s.label);
@@ -363,6 +435,14 @@ void BlockCompiler::emit_slow_paths() {
             as.embedUInt64(1);
         }
     }
+    if (m_layout.trace_cursor) {
+        // The ring is full: the recorder hands it to its consumers (nothing guest-visible is
+        // live here, at the prologue, so a plain call is enough).
+        as.bind(m_trace_full);
+        as.lea(x86::rdi, x86::ptr(kState, m_layout.cpu_from_state));
+        emit_call(reinterpret_cast<const void*>(&jit_trace_ring_full));
+        as.jmp(m_trace_resume);
+    }
     as.bind(m_irq_exit);
     as.mov(x86::eax, static_cast<u32>(start_eip));
     as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
@@ -384,6 +464,7 @@ usize BlockCompiler::compile(Block& b, u8* dst, usize cap) {
     m_block = &b;
     m_slow.clear();
     m_exits.clear();
+    m_code_page_writes.clear();
     m_end = BlockEnd::Fallthrough;
     m_host_flags_valid = false;
     m_pending_merge = 0;
@@ -391,6 +472,8 @@ usize BlockCompiler::compile(Block& b, u8* dst, usize cap) {
     m_irq_exit = as.newLabel();
     m_budget_exit = as.newLabel();
     m_entry_nocheck = as.newLabel();
+    m_trace_full = as.newLabel();
+    m_trace_resume = as.newLabel();
 
     // Which instructions are lowered, and which flags each must leave in EFLAGS.
     const LoweringTable& lt = lowering_table();
@@ -502,9 +585,13 @@ bool ends_block_mode(const cpu::DecodedInsn& in) {
     case InsnId::LDS_GzMp: case InsnId::LES_GzMp: case InsnId::LFS_GzMp: case InsnId::LGS_GzMp:
     case InsnId::LSS_GzMp: case InsnId::POP_ES: case InsnId::POP_SS: case InsnId::POP_DS:
     case InsnId::POP_FS: case InsnId::POP_GS: case InsnId::CLTS:
+        return true;
     case InsnId::IN_ALDX: case InsnId::IN_eAXDX: case InsnId::OUT_DXAL: case InsnId::OUT_DXeAX:
     case InsnId::IN_ALIb: case InsnId::IN_eAXIb: case InsnId::OUT_IbAL: case InsnId::OUT_IbeAX:
-        return true;
+    case InsnId::INSB: case InsnId::INS: case InsnId::OUTSB: case InsnId::OUTS:
+        // Port I/O does not end a block: its interpreter call leaves the block only when the
+        // device access changed something the block depends on (jit_exec_insn).
+        return false;
     default:
         break;
     }

@@ -27,6 +27,11 @@ struct CpuLayout {
     i32 tlb_bank[2] = {};
     i32 cpu_from_state = 0; ///< &cpu - &cpu.s
     u8* epilogue = nullptr; ///< restores host registers and returns eax to the dispatcher
+    /// The execution recorder's cursor (followed by its limit), or nullptr: blocks then write
+    /// a TraceRecord from their prologue (cpu/trace_record.h).
+    cpu::TraceRecord** trace_cursor = nullptr;
+    /// PhysMap's chunk masks of code pages (mmu/chunk_masks.h), indexed by page number.
+    const u64* code_chunks = nullptr;
 };
 
 class BlockCompiler;
@@ -119,6 +124,7 @@ public:
 
 private:
     void emit_prologue();
+    void emit_trace_record();
     void emit_instruction();
     void emit_interp_call(bool out_of_line);
     void emit_end();
@@ -151,6 +157,16 @@ private:
         bool ends_block; ///< the instruction was a control transfer: probe after the call
     };
     std::vector<Slow> m_slow;
+    /// A write whose TLB tag missed: before the slow path, a page of code may still take the
+    /// write directly when it lands in chunks without code (emit_code_page_writes).
+    struct CodePageWrite {
+        asmjit::Label check;
+        asmjit::Label hit;  ///< computes the host address, as after a tag hit
+        asmjit::Label slow;
+        unsigned size;
+    };
+    std::vector<CodePageWrite> m_code_page_writes;
+    void emit_code_page_writes();
     asmjit::Label m_cur_slow;
     bool m_cur_slow_used = false;
 
@@ -166,6 +182,8 @@ private:
     asmjit::Label m_exit_label; ///< common "return eax" tail
     asmjit::Label m_irq_exit, m_budget_exit;
     asmjit::Label m_entry_nocheck;
+    asmjit::Label m_trace_full;   ///< out of line: the recorder's ring is full
+    asmjit::Label m_trace_resume;
 };
 
 } // namespace translator

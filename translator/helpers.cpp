@@ -31,8 +31,20 @@ u32 jit_exec_insn(cpu::Cpu* cpu, const cpu::DecodedInsn* insn, Block* block) {
     if (st == cpu::Status::Ok) [[likely]] {
         s.rip = cpu->next_rip;
         ++cpu->icount;
-        if (s.rip != fallthrough || !block->valid || (s.eflags & cpu::kTF)) [[unlikely]] {
+        // A watchpoint hit (the access went here: watched pages have no fast tags) ends the
+        // block after the instruction, so the debugger stops exactly there.
+        if (s.rip != fallthrough || !block->valid || (s.eflags & cpu::kTF) ||
+            cpu->debug_hit.kind != cpu::DebugHit::None) [[unlikely]] {
             return kExitNext;
+        }
+        if (insn->info().attrs & cpu::kIoPriv) [[unlikely]] {
+            // A device access (port I/O) may have raised an interrupt, asked the CPU to stop
+            // or remapped memory: the dispatcher must see it before the next instruction, as
+            // the interpreter would.
+            if (cpu->intr_line || cpu->nmi_line || cpu->phys_changed() ||
+                cpu->stop_requested.load(std::memory_order_relaxed)) {
+                return kExitNext;
+            }
         }
         return kExitContinue;
     }
@@ -43,5 +55,7 @@ u32 jit_exec_insn(cpu::Cpu* cpu, const cpu::DecodedInsn* insn, Block* block) {
     }
     return kExitStop;
 }
+
+void jit_trace_ring_full(cpu::Cpu* cpu) { cpu->recorder->ring_full(); }
 
 } // namespace translator

@@ -15,6 +15,9 @@ namespace translator {
 /// wrote over translated code of `block`, and the block must end (rip and icount are exact).
 u32 jit_exec_insn(cpu::Cpu* cpu, const cpu::DecodedInsn* insn, Block* block);
 
+/// A block prologue filled the execution recorder's ring (cpu.recorder->ring_full()).
+void jit_trace_ring_full(cpu::Cpu* cpu);
+
 /// Counts how often each InsnId goes through jit_exec_insn (-d jit); nullptr disables.
 void set_fallback_profile(JitContext* ctx);
 

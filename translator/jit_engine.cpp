@@ -88,6 +88,10 @@ void JitEngine::init(cpu::Cpu& cpu) {
     m_layout.tlb_bank[0] = disp(&cpu.tlb_bank[0], cpu);
     m_layout.tlb_bank[1] = disp(&cpu.tlb_bank[1], cpu);
     m_layout.cpu_from_state = disp(&cpu, cpu);
+    m_recorder = cpu.recorder;
+    m_layout.trace_cursor = m_recorder ? &m_recorder->cursor : nullptr;
+    m_debug_generation = cpu.debug_generation;
+    m_layout.code_chunks = cpu.phys().code_chunk_table();
 
     // The trampoline: saves the callee-saved registers, sets rbx/r12, jumps into a block; the
     // epilogue (where every block exit ends) undoes it and returns eax.
@@ -261,6 +265,9 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
         if ((eip & ip_mask) + d.length - 1 > cs_limit) {
             break;
         }
+        if (!insns.empty() && cpu.debug_armed() && cpu.is_breakpoint(key.lin_pc + off)) {
+            break; // a breakpoint starts its own block, which the dispatcher checks
+        }
         insns.push_back(d);
         off += d.length;
         eip += d.length;
@@ -283,6 +290,18 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
     b->nbytes = static_cast<u32>(off);
     b->insns = std::make_unique<cpu::DecodedInsn[]>(insns.size());
     std::copy(insns.begin(), insns.end(), b->insns.get());
+    if (m_recorder) {
+        cpu::BlockDef def;
+        def.lin_pc = key.lin_pc;
+        def.phys_pc = key.phys_pc;
+        def.cs_base = key.cs_base;
+        def.cs_selector = cpu.s.seg[cpu::kCs].selector;
+        def.code_bits = mode == cpu::CodeMode::Bits32 ? 32 : 16;
+        def.cpl = static_cast<u8>(key_cpl(key.flags));
+        def.ninsns = b->ninsns;
+        def.nbytes = b->nbytes;
+        b->trace_id = m_recorder->define_block(def, host);
+    }
     const usize size = m_compiler->compile(*b, m_code.cursor(), m_code.free_bytes());
     if (size == 0) {
         return nullptr;
@@ -291,6 +310,7 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
     m_blocks.push_back(std::move(blk));
     m_map[key] = b;
     m_by_page[key.phys_pc & ~u64{0xFFF}].push_back(b);
+    cpu.phys().code_chunks_mark(key.phys_pc, b->nbytes);
     if (cpu.phys().code_add(key.phys_pc)) {
         cpu.tlb_revoke_write(key.phys_pc);
     }
@@ -332,6 +352,10 @@ Block* JitEngine::find_block(cpu::Cpu& cpu) {
     key.flags = flags;
     auto it = m_map.find(key);
     Block* b = it != m_map.end() ? it->second : translate(cpu, key, reinterpret_cast<const u8*>(e->addend + lin));
+    m_last_addend = e->addend;
+    if (b && cpu.debug_armed() && cpu.is_breakpoint(lin)) {
+        return b; // never entered but through the dispatcher, which checks the breakpoint
+    }
     if (b) {
         JumpCacheEntry& j = jc;
         m_jump_cache_blocks[ji] = b;
@@ -380,6 +404,40 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
             m_phys_generation = cpu.phys().generation();
             flush_all();
         }
+        if (cpu.recorder != m_recorder || cpu.debug_generation != m_debug_generation) [[unlikely]] {
+            // Blocks were emitted for another recorder, or chained past what are now
+            // breakpoints.
+            m_recorder = cpu.recorder;
+            m_layout.trace_cursor = m_recorder ? &m_recorder->cursor : nullptr;
+            m_debug_generation = cpu.debug_generation;
+            flush_all();
+        }
+        if (cpu.debug_armed()) [[unlikely]] {
+            const u64 lin = (cpu.s.seg[cpu::kCs].base + cpu.s.rip) & 0xFFFFFFFFu;
+            if (cpu.skip_breakpoint_at != ~u64{0}) {
+                // Run the instruction at the breakpoint once, by itself; a skip lapses when
+                // rIP moved elsewhere first (an interrupt was delivered).
+                const bool here = cpu.skip_breakpoint_at == lin;
+                cpu.skip_breakpoint_at = ~u64{0};
+                if (here) {
+                    ++m_ctx.stats.interp_steps;
+                    m_ctx.chain_block = nullptr;
+                    cpu.s.inhibit_irq = false;
+                    if (cpu::interp::step(cpu) == cpu::Status::Stop) {
+                        return cpu::RunExit::Shutdown;
+                    }
+                    cpu::flush_flags(cpu.s);
+                    if (cpu.debug_hit.kind != cpu::DebugHit::None) {
+                        return cpu::RunExit::Debug;
+                    }
+                    continue;
+                }
+            }
+            if (cpu.breakpoint_stops(lin)) {
+                m_ctx.chain_block = nullptr;
+                return cpu::RunExit::Debug;
+            }
+        }
         const bool inhibit = cpu.s.inhibit_irq;
         cpu.s.inhibit_irq = false;
         Block* b = nullptr;
@@ -393,11 +451,15 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
                 return cpu::RunExit::Shutdown;
             }
             cpu::flush_flags(cpu.s);
+            if (cpu.debug_hit.kind != cpu::DebugHit::None) [[unlikely]] {
+                return cpu::RunExit::Debug;
+            }
             continue;
         }
         cpu::flush_flags(cpu.s);
         if (Block* from = m_ctx.chain_block) {
-            if (from->valid && from->key.flags == b->key.flags && from->key.cs_base == b->key.cs_base) {
+            if (from->valid && from->key.flags == b->key.flags && from->key.cs_base == b->key.cs_base &&
+                !(cpu.debug_armed() && cpu.is_breakpoint(b->key.lin_pc))) {
                 chain(from, static_cast<unsigned>(m_ctx.chain_slot), b, m_last_addend);
             }
             m_ctx.chain_block = nullptr;
@@ -415,6 +477,9 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
         m_ctx.probe_miss = nullptr;
         if (code == kExitStop) {
             return cpu::RunExit::Shutdown;
+        }
+        if (cpu.debug_hit.kind != cpu::DebugHit::None) [[unlikely]] {
+            return cpu::RunExit::Debug;
         }
     }
 }

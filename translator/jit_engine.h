@@ -71,6 +71,8 @@ private:
     u64 m_phys_generation = 0;
     u32 m_max_block_insns;
     uptr m_last_addend = 0; ///< TLB addend of the page find_block last looked up
+    cpu::TraceRecorder* m_recorder = nullptr; ///< the recorder blocks were emitted for
+    u64 m_debug_generation = 0;  ///< breakpoints the cached blocks respect
 };
 
 } // namespace translator

@@ -91,9 +91,14 @@ LockstepEngine::RefResult LockstepEngine::reference(cpu::Cpu& cpu, u64 n) {
     cpu.mmio_guard = true;
     cpu.mmio_touched = false;
     bool stopped = false;
+    // The reference run is undone and run again translated: only the translated run is
+    // recorded (traces and flight dumps show each instruction once).
+    cpu::TraceRecorder* const recorder = cpu.recorder;
+    cpu.recorder = nullptr;
     if (m_interp.run_retired(cpu, n) == cpu::Status::Stop) {
         stopped = true;
     }
+    cpu.recorder = recorder;
     cpu::flush_flags(cpu.s);
     cpu.write_log = nullptr;
     cpu.mmio_guard = false;
@@ -297,6 +302,12 @@ cpu::RunExit LockstepEngine::run(cpu::Cpu& cpu, u64 budget) {
     while (cpu.icount < end) {
         if (cpu.stop_requested.load(std::memory_order_relaxed)) {
             return m_jit.run(cpu, 0);
+        }
+        if (cpu.debug_armed()) {
+            // Breakpoints and watchpoints stop runs where the reference run cannot follow
+            // (its undo would replay a hit): while a debugger has any set, the translator
+            // runs alone.
+            return m_jit.run(cpu, end - cpu.icount);
         }
         if (cpu.intr_line || cpu.nmi_line) {
             cpu::Status st;

@@ -31,6 +31,7 @@ const DecodedInsn* DecodeCache::insert(u64 pa, CodeMode mode, const DecodedInsn&
     e.insn = insn;
     ++m_live;
     new_code_page = m_phys.code_add(pa);
+    m_phys.code_chunks_mark(pa, insn.length);
     return &e.insn;
 }
 

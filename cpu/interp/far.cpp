@@ -7,6 +7,7 @@
 // task returns. Long mode's 64-bit forms come later. Not here: interrupt delivery itself
 // (cpu/exceptions.cpp), the task switch (cpu/tasks.cpp).
 #include "cpu/interp/handlers.h"
+#include "cpu/ring_hooks.h"
 #include "cpu/stack_frame.h"
 #include "cpu/system.h"
 
@@ -15,8 +16,8 @@ namespace cpu {
 namespace {
 
 /// JMP/CALL through a call gate (SDM Vol. 2, CALL "CALL-GATE" and JMP "CALL-GATE").
-Status through_call_gate(Cpu& cpu, FarKind kind, u16 gate_sel, const Descriptor& gate,
-                         unsigned opsize) {
+Status call_gate_transfer(Cpu& cpu, FarKind kind, u16 gate_sel, const Descriptor& gate,
+                          unsigned opsize) {
     (void)opsize; // the gate's size, not the instruction's, sizes the frame
     CpuState& s = cpu.s;
     const u16 cs_sel = gate.gate_selector();
@@ -100,6 +101,17 @@ Status through_call_gate(Cpu& cpu, FarKind kind, u16 gate_sel, const Descriptor&
     commit_cs(cpu, cs_sel, cd, s.cpl);
     cpu.next_rip = target;
     return Status::Ok;
+}
+
+/// call_gate_transfer, reported to the ring-transition listener.
+Status through_call_gate(Cpu& cpu, FarKind kind, u16 gate_sel, const Descriptor& gate,
+                         unsigned opsize) {
+    return observe_transition(
+        cpu, [&] { return call_gate_transfer(cpu, kind, gate_sel, gate, opsize); },
+        [&](const RingPoint& before) {
+            report_call_gate(cpu, before, kind, gate.type() == kSysCallGate32 ? 4 : 2,
+                             gate.gate_params());
+        });
 }
 
 } // namespace
@@ -314,9 +326,18 @@ Status retf_common(Cpu& cpu, unsigned opsize, u64 imm) {
     return Status::Ok;
 }
 
-Status retf(Cpu& cpu, const DecodedInsn& insn) { return retf_common(cpu, insn.opsize, 0); }
+/// RETF releasing `imm` bytes of parameters; a return to an outer level is reported.
+Status retf_observed(Cpu& cpu, unsigned opsize, u64 imm) {
+    return observe_transition(
+        cpu, [&] { return retf_common(cpu, opsize, imm); },
+        [&](const RingPoint& before) {
+            report_far_return(cpu, before, opsize, static_cast<u32>(imm));
+        });
+}
+
+Status retf(Cpu& cpu, const DecodedInsn& insn) { return retf_observed(cpu, insn.opsize, 0); }
 Status retf_iw(Cpu& cpu, const DecodedInsn& insn) {
-    return retf_common(cpu, insn.opsize, insn.imm & 0xFFFF);
+    return retf_observed(cpu, insn.opsize, insn.imm & 0xFFFF);
 }
 
 // ---- IRET ----
@@ -485,14 +506,20 @@ Status iret_protected(Cpu& cpu, unsigned opsize) {
     return Status::Ok;
 }
 
-Status iret(Cpu& cpu, const DecodedInsn& insn) {
+Status iret_by_mode(Cpu& cpu, unsigned opsize) {
     if (!cpu.protected_mode()) {
-        return iret_real(cpu, insn.opsize);
+        return iret_real(cpu, opsize);
     }
     if (cpu.v86_mode()) {
-        return iret_v86(cpu, insn.opsize);
+        return iret_v86(cpu, opsize);
     }
-    return iret_protected(cpu, insn.opsize);
+    return iret_protected(cpu, opsize);
+}
+
+Status iret(Cpu& cpu, const DecodedInsn& insn) {
+    return observe_transition(
+        cpu, [&] { return iret_by_mode(cpu, insn.opsize); },
+        [&](const RingPoint& before) { report_iret(cpu, before, insn.opsize); });
 }
 
 // ---- software interrupts ----

@@ -150,6 +150,27 @@ bool fetch_decode(Cpu& cpu, u64 lin, unsigned cs, DecodedInsn& insn, Status& st)
     return true;
 }
 
+/// Writes the execution record of one interpreted instruction (a one-instruction BlockDef;
+/// the recorder reuses the id of an identical one).
+[[gnu::noinline]] void record_insn(Cpu& cpu, u64 lin, const DecodedInsn& insn) {
+    BlockDef d;
+    d.lin_pc = lin;
+    u64 pa = 0;
+    const u64 cr2 = cpu.s.cr2;
+    if (cpu.translate(lin, mmu::Access::Execute, Priv::Current, pa) != Status::Ok) {
+        pa = ~u64{0}; // cannot happen after a successful fetch; keep the record anyway
+    }
+    cpu.s.cr2 = cr2;
+    d.phys_pc = pa;
+    d.cs_base = cpu.s.seg[kCs].base;
+    d.cs_selector = cpu.s.seg[kCs].selector;
+    d.code_bits = insn.mode == CodeMode::Bits16 ? 16 : insn.mode == CodeMode::Bits32 ? 32 : 64;
+    d.cpl = cpu.s.cpl;
+    d.ninsns = 1;
+    d.nbytes = insn.length;
+    cpu.recorder->put(cpu.recorder->define_block(d, insn.bytes), 0, cpu.icount);
+}
+
 /// Runs one decoded instruction at linear address `lin`: trace hooks, handler, commit of rIP,
 /// single-step trap, fault delivery.
 inline Status execute(Cpu& cpu, const DecodedInsn& insn, u64 lin, unsigned cs,
@@ -157,6 +178,9 @@ inline Status execute(Cpu& cpu, const DecodedInsn& insn, u64 lin, unsigned cs,
     CpuState& s = cpu.s;
     if (cpu.trace) [[unlikely]] {
         cpu.trace->on_insn(cpu, lin, insn);
+    }
+    if (cpu.recorder) [[unlikely]] {
+        record_insn(cpu, lin, insn);
     }
     if (base::log_enabled(base::kLogCpu)) [[unlikely]] {
         dump_state_qemu_style(cpu, base::log_file());
@@ -286,9 +310,34 @@ RunExit Interpreter::run(Cpu& cpu, u64 budget) {
         if (cpu.s.halted) [[unlikely]] {
             return RunExit::Halted;
         }
+        if (cpu.debug_armed()) [[unlikely]] {
+            const u64 lin = fetch_linear(cpu);
+            if (cpu.skip_breakpoint_at != ~u64{0}) {
+                // The skip lets the instruction at the breakpoint run once, or lapses when
+                // rIP moved elsewhere (an interrupt was delivered first).
+                const bool here = cpu.skip_breakpoint_at == lin;
+                cpu.skip_breakpoint_at = ~u64{0};
+                if (here) {
+                    cpu.s.inhibit_irq = false;
+                    if (step_cached(cpu) == Status::Stop) {
+                        return RunExit::Shutdown;
+                    }
+                    if (cpu.debug_hit.kind != DebugHit::None) {
+                        return RunExit::Debug;
+                    }
+                    continue;
+                }
+            }
+            if (cpu.breakpoint_stops(lin)) {
+                return RunExit::Debug;
+            }
+        }
         cpu.s.inhibit_irq = false;
         if (step_cached(cpu) == Status::Stop) [[unlikely]] {
             return RunExit::Shutdown;
+        }
+        if (cpu.debug_hit.kind != DebugHit::None) [[unlikely]] {
+            return RunExit::Debug;
         }
     }
     return RunExit::Budget;

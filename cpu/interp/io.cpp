@@ -37,6 +37,10 @@ Status out(Cpu& cpu, const DecodedInsn& insn) {
     if (cpu.device_guarded()) {
         return Status::Stop;
     }
+    if (cpu.recorder) [[unlikely]] {
+        cpu.recorder->put(kTracePortWrite, port | static_cast<u32>(cpu.reg(kRax, size) & 0xFFFF) << 16,
+                          cpu.icount);
+    }
     cpu.env().port_out(port, size, static_cast<u32>(cpu.reg(kRax, size)));
     return Status::Ok;
 }
@@ -75,6 +79,9 @@ template <bool In> Status ins_outs(Cpu& cpu, const DecodedInsn& insn) {
         } else {
             u64 v;
             TRY(read_mem(cpu, seg, off, size, v));
+            if (cpu.recorder) [[unlikely]] {
+                cpu.recorder->put(kTracePortWrite, port | static_cast<u32>(v & 0xFFFF) << 16, cpu.icount);
+            }
             cpu.env().port_out(port, size, static_cast<u32>(v));
         }
         s.gpr[idx] = (s.gpr[idx] & ~amask) | ((s.gpr[idx] + static_cast<u64>(step)) & amask);

@@ -6,6 +6,7 @@
 // RDMSR/WRMSR, RDPMC, VMCALL, UD1/UD2, and the 64-bit-only SWAPGS/SYSCALL/SYSRET (#UD until
 // long mode lands). Not here: I/O (io.cpp), far transfers and INT (far.cpp).
 #include "cpu/interp/handlers.h"
+#include "cpu/ring_hooks.h"
 #include "cpu/stack_frame.h"
 #include "cpu/system.h"
 
@@ -259,6 +260,9 @@ Status write_cr0(Cpu& cpu, u64 v) {
         cpu.s.cpl = 0;
     }
     cpu.on_paging_change(old, cpu.s.cr4, cpu.s.efer);
+    if (cpu.ring_events && ((old ^ nv) & (kCr0PE | kCr0PG))) [[unlikely]] {
+        report_cr0_change(cpu, old);
+    }
     return Status::Ok;
 }
 
@@ -478,7 +482,7 @@ Status popf(Cpu& cpu, const DecodedInsn& insn) {
 
 // ---- fast system calls ----
 
-Status sysenter(Cpu& cpu, const DecodedInsn&) {
+Status sysenter_transfer(Cpu& cpu) {
     CpuState& s = cpu.s;
     const u16 cs = static_cast<u16>(s.msr.sysenter_cs);
     if (!cpu.protected_mode() || (cs & 0xFFFC) == 0) {
@@ -494,7 +498,7 @@ Status sysenter(Cpu& cpu, const DecodedInsn&) {
     return Status::Ok;
 }
 
-Status sysexit(Cpu& cpu, const DecodedInsn&) {
+Status sysexit_transfer(Cpu& cpu) {
     CpuState& s = cpu.s;
     const u16 cs = static_cast<u16>(s.msr.sysenter_cs);
     if (!cpu.protected_mode() || cpu.v86_mode() || s.cpl != 0 || (cs & 0xFFFC) == 0) {
@@ -506,6 +510,18 @@ Status sysexit(Cpu& cpu, const DecodedInsn&) {
     s.gpr[kRsp] = s.gpr[kRcx] & 0xFFFFFFFFu;
     cpu.next_rip = s.gpr[kRdx] & 0xFFFFFFFFu;
     return Status::Ok;
+}
+
+Status sysenter(Cpu& cpu, const DecodedInsn&) {
+    return observe_transition(
+        cpu, [&] { return sysenter_transfer(cpu); },
+        [&](const RingPoint& before) { report_plain(cpu, before, RingEventKind::Sysenter); });
+}
+
+Status sysexit(Cpu& cpu, const DecodedInsn&) {
+    return observe_transition(
+        cpu, [&] { return sysexit_transfer(cpu); },
+        [&](const RingPoint& before) { report_plain(cpu, before, RingEventKind::Sysexit); });
 }
 
 // ---- identification, time, MSRs ----
@@ -577,7 +593,9 @@ Status vmcall(Cpu& cpu, const DecodedInsn&) {
     if (cpu.device_guarded()) {
         return Status::Stop;
     }
-    return cpu.env().hypercall(cpu.s) ? Status::Ok : cpu.raise_ud();
+    return observe_transition(
+        cpu, [&] { return cpu.env().hypercall(cpu.s) ? Status::Ok : cpu.raise_ud(); },
+        [&](const RingPoint& before) { report_plain(cpu, before, RingEventKind::Hypercall); });
 }
 
 Status ud(Cpu& cpu, const DecodedInsn&) { return cpu.raise_ud(); }

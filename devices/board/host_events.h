@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // HostEvents: how the board's run loop reaches the host while it runs the guest: it pumps host
-// input (the serial console's keystrokes, monitor commands) and sleeps while the guest is idle.
-// The frontend implements it; a headless test run can pass none.
+// input (the serial console's keystrokes, monitor commands, the gdb connection) and sleeps while
+// the guest is idle or paused. The frontend implements it; a headless test run can pass none.
 #pragma once
 
 #include "base/types.h"

@@ -423,7 +423,8 @@ u64 PcBoard::clock_now() const {
     if (m_config.icount) {
         return m_chunk_ns + (m_cpu->icount - m_chunk_icount) * m_config.ns_per_insn;
     }
-    return host_ns() - m_host_start;
+    // While paused the clock stands at the moment it stopped (resume() moves m_host_start on).
+    return (m_run_state == RunState::Paused ? m_paused_at : host_ns()) - m_host_start;
 }
 
 void PcBoard::sync_clock() {
@@ -454,8 +455,9 @@ void PcBoard::port_out(u16 port, unsigned size, u32 value) {
 u8 PcBoard::acknowledge_interrupt() { return m_lapic->acknowledge(); }
 
 void PcBoard::intr_changed(bool asserted) {
+    m_intr_level = asserted;
     if (m_cpu) {
-        m_cpu->intr_line = asserted;
+        m_cpu->intr_line = asserted && !m_hold_irqs;
     }
 }
 
@@ -469,6 +471,58 @@ void PcBoard::shutdown(cpu::ShutdownKind kind) {
     m_shutdown_kind = kind;
 }
 
+u64 PcBoard::pc_linear() const {
+    const cpu::CpuState& s = m_cpu->s;
+    return (s.seg[cpu::kCs].base + s.rip) & (m_cpu->long_mode() ? ~u64{0} : 0xFFFFFFFFu);
+}
+
+void PcBoard::set_run_state(RunState st) {
+    const bool was_paused = m_run_state == RunState::Paused;
+    const bool pauses = st == RunState::Paused;
+    if (!m_config.icount) {
+        // Host-clock mode: the virtual clock excludes the time spent paused. (With -icount it
+        // only moves with instructions, so it stops by itself.)
+        if (!was_paused && pauses) {
+            m_paused_at = host_ns();
+        } else if (was_paused && !pauses) {
+            m_host_start += host_ns() - m_paused_at;
+        }
+    }
+    m_run_state = st;
+}
+
+void PcBoard::pause() { set_run_state(RunState::Paused); }
+
+void PcBoard::resume() {
+    if (m_run_state == RunState::Paused) {
+        m_cpu->skip_breakpoint_at = pc_linear();
+    }
+    set_run_state(RunState::Running);
+}
+
+void PcBoard::request_step() {
+    if (m_run_state != RunState::Paused) {
+        return;
+    }
+    m_cpu->skip_breakpoint_at = pc_linear();
+    set_run_state(RunState::Stepping);
+}
+
+void PcBoard::debug_stop() {
+    if (m_cpu->debug_hit.kind == cpu::DebugHit::Watch && on_watchpoint) {
+        on_watchpoint();
+    }
+    set_run_state(RunState::Paused);
+    if (on_debug_stop && on_debug_stop()) {
+        return;
+    }
+    // No debugger took it (none attached): carry on, over the breakpoint if one stopped us.
+    if (m_cpu->debug_hit.kind == cpu::DebugHit::Breakpoint) {
+        m_cpu->skip_breakpoint_at = pc_linear();
+    }
+    set_run_state(RunState::Running);
+}
+
 RunResult PcBoard::run(HostEvents* host) {
     for (;;) {
         if (host && !host->pump(*this)) {
@@ -476,6 +530,13 @@ RunResult PcBoard::run(HostEvents* host) {
         }
         if (m_quit) {
             return RunResult{0, {}};
+        }
+        if (m_run_state == RunState::Paused) {
+            if (!host) {
+                return RunResult{0, "paused with no host to resume it"};
+            }
+            host->wait(HostEvents::kUntilInput);
+            continue;
         }
         sync_clock();
         u64 budget = kMaxChunk;
@@ -489,10 +550,29 @@ RunResult PcBoard::run(HostEvents* host) {
                                  : static_cast<u64>(static_cast<double>(gap) * m_insn_per_ns);
             budget = std::clamp<u64>(want, m_config.icount ? 1 : 256, kMaxChunk);
         }
+        // A step runs one instruction with the INTR line held low (QEMU's default: the step
+        // lands on the next instruction, not in an interrupt handler). A halted CPU has no
+        // instruction to step: it runs normally until an interrupt wakes it.
+        const bool stepping = m_run_state == RunState::Stepping;
+        const bool hold_irqs = stepping && !m_cpu->s.halted;
+        if (stepping) {
+            budget = 1;
+        }
+        if (hold_irqs) {
+            m_hold_irqs = true;
+            m_cpu->intr_line = false;
+        }
+        const u64 step_rip = m_cpu->s.rip;
+        const bool step_halted = m_cpu->s.halted;
         m_chunk_ns = now;
         m_chunk_icount = m_cpu->icount;
         const u64 host_before = host_ns();
+        m_cpu->debug_hit = cpu::DebugHit{};
         const cpu::RunExit ex = m_cpu->run(budget);
+        if (hold_irqs) {
+            m_hold_irqs = false;
+            m_cpu->intr_line = m_intr_level;
+        }
         if (!m_config.icount) {
             const u64 ran = m_cpu->icount - m_chunk_icount;
             const u64 took = host_ns() - host_before;
@@ -511,6 +591,9 @@ RunResult PcBoard::run(HostEvents* host) {
         }
         if (ex == cpu::RunExit::Shutdown || m_shutdown || m_reset_requested) {
             const bool triple = m_shutdown && m_shutdown_kind == cpu::ShutdownKind::TripleFault;
+            if (triple && on_triple_fault) {
+                on_triple_fault();
+            }
             m_shutdown = false;
             m_reset_requested = false;
             if (m_config.no_reboot) {
@@ -527,6 +610,15 @@ RunResult PcBoard::run(HostEvents* host) {
                     return RunResult{1, e};
                 }
             }
+            continue;
+        }
+        // A step is over once something happened: an instruction retired (HLT included), a
+        // fault was delivered, or a halted CPU woke.
+        const bool step_done = stepping && m_run_state == RunState::Stepping &&
+                               (m_cpu->icount != m_chunk_icount || m_cpu->s.rip != step_rip ||
+                                m_cpu->s.halted != step_halted);
+        if (ex == cpu::RunExit::Debug || step_done) {
+            debug_stop();
             continue;
         }
         if (ex == cpu::RunExit::Halted) {

@@ -123,6 +123,35 @@ public:
     /// Asks the run loop to stop (from the monitor's quit, or a signal).
     void request_quit() { m_quit = true; }
 
+    // ---- automatic reports (the frontend's flight-recorder dumps, frontend/flight_dumps.h) ----
+    /// Called when the guest triple-faults, before the machine resets or run() returns: the
+    /// CPU state is still that of the failure.
+    std::function<void()> on_triple_fault;
+    /// Called when a watchpoint stops the CPU (Cpu::debug_hit), before a debugger hears of it.
+    std::function<void()> on_watchpoint;
+
+    // ---- run control (the gdb stub, the monitor, -S) ----
+    /// Stops running guest instructions: run() then only pumps host events (HostEvents::wait
+    /// blocks on host input). Takes effect between two CPU runs, so the state is consistent
+    /// when the next pump sees it. The virtual clock stops too, as QEMU's does, so a resumed
+    /// guest does not see the paused time as a flood of timer ticks.
+    void pause();
+    /// Runs the guest again. A breakpoint at the current instruction does not stop it at once
+    /// (the debugger resumes from it).
+    void resume();
+    bool paused() const { return m_run_state == RunState::Paused; }
+    /// While paused: executes one instruction with interrupts held off (QEMU's default step),
+    /// then pauses again and reports through on_debug_stop. A halted CPU first waits for
+    /// its interrupt, and the step ends at the handler's entry.
+    void request_step();
+    /// Linear address of the next instruction (CS base + rIP).
+    u64 pc_linear() const;
+    /// Called when the guest stops for a debugger: a breakpoint or watchpoint hit (the CPU's
+    /// debug_hit says which) or the end of a request_step() (debug_hit kind None). The board
+    /// is paused during the call. Returning true keeps it paused (a debugger took the stop);
+    /// false, or no callback, lets the guest continue as if nothing had happened.
+    std::function<bool()> on_debug_stop;
+
     // cpu::CpuEnv
     u32 port_in(u16 port, unsigned size) override;
     void port_out(u16 port, unsigned size, u32 value) override;
@@ -151,6 +180,11 @@ private:
     void map_lapic();
     void apply_pam(unsigned index, u8 value);
     void reset_machine();
+    enum class RunState : u8 { Running, Paused, Stepping };
+    void set_run_state(RunState st);
+    /// The CPU returned RunExit::Debug, or finished a step: tells on_debug_stop, stays paused
+    /// if it took the stop, and otherwise lets the guest continue past it.
+    void debug_stop();
 
     BoardConfig m_config;
     mmu::PhysMap m_phys;
@@ -189,6 +223,10 @@ private:
     bool m_shutdown = false;
     bool m_reset_requested = false;
     bool m_quit = false;
+    RunState m_run_state = RunState::Running;
+    u64 m_paused_at = 0;     ///< host time when the virtual clock stopped (host-clock mode)
+    bool m_hold_irqs = false; ///< a step runs: the INTR line stays low for the CPU
+    bool m_intr_level = false; ///< the interrupt controllers' INTR output
     cpu::ShutdownKind m_shutdown_kind = cpu::ShutdownKind::TripleFault;
     // Clock bookkeeping for the current CPU run.
     u64 m_chunk_ns = 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // CharSink: where a character device's output goes (stdout, a file, nowhere). The frontend
-// makes them from -serial / -debugcon specs; devices only call write().
+// makes them from -serial / -debugcon specs, and may wrap one to watch what passes (the panic
+// watch, frontend/panic_watch.h); devices only call write().
 #pragma once
 
 #include "base/types.h"
@@ -14,7 +15,7 @@ class CharSink {
 public:
     /// nullptr file = discard.
     explicit CharSink(std::FILE* f = nullptr, bool owned = false) : m_file(f), m_owned(owned) {}
-    ~CharSink() {
+    virtual ~CharSink() {
         if (m_owned && m_file) {
             std::fclose(m_file);
         }
@@ -22,7 +23,7 @@ public:
     CharSink(const CharSink&) = delete;
     CharSink& operator=(const CharSink&) = delete;
 
-    void write(u8 c) {
+    virtual void write(u8 c) {
         if (m_file) {
             std::fputc(c, m_file);
             if (c == '\n') {
@@ -30,7 +31,7 @@ public:
             }
         }
     }
-    void flush() {
+    virtual void flush() {
         if (m_file) {
             std::fflush(m_file);
         }

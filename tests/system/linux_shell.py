@@ -11,16 +11,14 @@
 import argparse
 import os
 import re
-import select
 import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
-PROMPT = "~ # "
-BAD = re.compile(r"Kernel panic|Oops|BUG:|WARNING:|Call Trace|general protection fault|"
-                 r"invalid opcode|segfault at|Unable to handle")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The guest driver; BAD, PROMPT, Guest and fail stay importable from here as well.
+from guest_driver import BAD, PROMPT, TOP, Guest, build_guest, fail, linux_argv  # noqa: E402,F401
+
 DATA_CMD = "seq 1 30000 | awk '{print ($1*7919)%10007 \" line \" $1}' > /tmp/d"
 CHECKS = [
     # (name, guest command, how to judge the output)
@@ -34,62 +32,10 @@ CHECKS = [
 FORK_CMD = "i=0; while [ $i -lt 500 ]; do /bin/true; i=$((i+1)); done; echo forks=$i"
 
 
-class Guest:
-    def __init__(self, argv, timeout):
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, bufsize=0)
-        self.buf = ""
-        self.log = ""
-        self.deadline = time.time() + timeout
-
-    def read_until(self, pattern, what):
-        while True:
-            m = re.search(pattern, self.buf)
-            if m:
-                out = self.buf[:m.end()]
-                self.buf = self.buf[m.end():]
-                return out
-            left = self.deadline - time.time()
-            if left <= 0:
-                fail(self, f"timed out waiting for {what}")
-            r, _, _ = select.select([self.proc.stdout], [], [], min(left, 1.0))
-            if r:
-                chunk = os.read(self.proc.stdout.fileno(), 65536)
-                if not chunk:
-                    fail(self, f"tx86 exited (status {self.proc.wait()}) while waiting for {what}")
-                text = chunk.decode("utf-8", "replace").replace("\r", "")
-                self.buf += text
-                self.log += text
-                if BAD.search(self.log):
-                    fail(self, "the kernel reported a problem")
-
-    def command(self, cmd):
-        # A marker line lets us find the command's output regardless of echo.
-        self.proc.stdin.write((cmd + "; echo __END__$?\n").encode())
-        self.proc.stdin.flush()
-        out = self.read_until(r"__END__(\d+)\n", f"'{cmd}'")
-        status = int(re.search(r"__END__(\d+)\n", out).group(1))
-        body = out[:out.rfind("__END__")]
-        # Drop the echoed command line.
-        lines = [l for l in body.split("\n") if "__END__" not in l]
-        return status, "\n".join(lines).strip()
-
-
 def last_line(text):
     # The serial console echoes (and may wrap) the command; its result is the last line.
     lines = [l.strip() for l in text.strip().splitlines() if l.strip()]
     return lines[-1] if lines else ""
-
-
-def fail(g, why):
-    print(f"FAIL: {why}")
-    print("---- last console lines ----")
-    print("\n".join(g.log.splitlines()[-40:]))
-    try:
-        g.proc.kill()
-    except OSError:
-        pass
-    sys.exit(1)
 
 
 def host_busybox():
@@ -117,18 +63,12 @@ def main():
                     help="boot, check uname and /proc/cpuinfo, power off (no workloads)")
     a = ap.parse_args()
 
-    subprocess.run(["bash", os.path.join(TOP, "scripts", "build-guest.sh")], check=True)
-    guest = os.path.join(TOP, "cache", "guest")
-    argv = [a.tx86, "-m", "256", "-nographic", "-no-reboot",
-            "-kernel", os.path.join(guest, "bzImage"), "-initrd", os.path.join(guest, "initrd.gz"),
-            "-append", ("console=ttyS0 " + a.append).strip()] + a.extra.split()
+    build_guest()
+    argv = linux_argv(a.tx86, ("console=ttyS0 " + a.append).strip(), a.extra.split())
     print("running:", " ".join(argv))
     t0 = time.time()
     g = Guest(argv, a.timeout)
-    g.read_until(re.escape("busybox shell ready"), "the shell")
-    # busybox's line editor asks the terminal for its size first; answer it with a newline.
-    g.proc.stdin.write(b"\n")
-    g.read_until(re.escape(PROMPT), "the prompt")
+    g.wait_shell()
     t_boot = time.time() - t0
     print(f"boot to shell: {t_boot:.1f} s")
 
@@ -165,13 +105,7 @@ def main():
         if last_line(out) != "forks=500":
             failures.append(f"fork loop gave {out!r}")
 
-    g.proc.stdin.write(b"poweroff\n")
-    g.proc.stdin.flush()
-    try:
-        rest, _ = g.proc.communicate(timeout=max(10, g.deadline - time.time()))
-        g.log += rest.decode("utf-8", "replace")
-    except subprocess.TimeoutExpired:
-        fail(g, "poweroff did not end tx86")
+    g.poweroff(max(10, g.deadline - time.time()))
     if BAD.search(g.log):
         fail(g, "the kernel reported a problem")
     if g.proc.returncode != 0:

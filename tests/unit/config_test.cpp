@@ -218,3 +218,110 @@ TEST_CASE("help text lists every option", "[config]") {
         CHECK(contains(h, opt));
     }
 }
+
+// ---- instruction tracing options (tools/trace/trace_options.h) ----
+
+TEST_CASE("tracing options: trace file, filters, window, triggers, exit count", "[config][trace]") {
+    auto c = ok({"-d", "exec", "-trace-file", "boot.trace", "-dfilter", "0xc1000000..0xc2000000",
+                 "-dcpl", "0", "-dcr3", "0x1234000", "--dicount", "1000+500", "-dstart", "port=0x80",
+                 "-dstop", "addr=0xc1000123", "-exit-at-icount", "2000"});
+    CHECK(c.trace.file == "boot.trace");
+    REQUIRE(c.trace.filter.ranges.size() == 1);
+    CHECK(c.trace.filter.ranges[0] == tools::AddrRange{0xc1000000, 0xc2000000});
+    CHECK(c.trace.filter.cpl_mask == 1);
+    CHECK(c.trace.filter.cr3s == std::vector<u64>{0x1234000});
+    CHECK(c.trace.filter.icount_first == 1000);
+    CHECK(c.trace.filter.icount_last == 1499);
+    CHECK(c.trace.filter.start.kind == tools::TraceTrigger::Kind::Port);
+    CHECK(c.trace.filter.stop.addr == 0xc1000123);
+    CHECK(c.trace.exit_at_icount == 2000);
+    CHECK(ok({}).trace == tools::TraceOptions{});
+}
+
+TEST_CASE("bad tracing options name the option and the value", "[config][trace]") {
+    CHECK(contains(bad({"-dcpl", "5"}), "invalid -dcpl value '5'"));
+    CHECK(contains(bad({"-dfilter", "0x10..0x1"}), "ends before it starts"));
+    CHECK(contains(bad({"-dicount", "x"}), "-dicount"));
+    CHECK(contains(bad({"-dstart", "pc=0x1"}), "-dstart"));
+    CHECK(contains(bad({"-trace-file", ""}), "-trace-file"));
+    CHECK(contains(bad({"-trace-file"}), "needs an argument"));
+    CHECK(contains(bad({"-exit-at-icount", "0"}), "-exit-at-icount"));
+    CHECK(contains(bad({"-exit-at-icount", "1e6"}), "'1e6'"));
+}
+
+TEST_CASE("help text lists the tracing options", "[config][trace]") {
+    const auto h = frontend::help_text();
+    for (const char* opt : {"-trace-file", "-dfilter", "-dcpl", "-dcr3", "-dicount", "-dstart", "-dstop",
+                            "-exit-at-icount"}) {
+        INFO(opt);
+        CHECK(contains(h, opt));
+    }
+}
+
+TEST_CASE("ring log options: -d ring and -ringlog", "[config][ringlog]") {
+    CHECK(ok({"-d", "ring"}).log_items == "ring");
+    const auto c = ok({"-ringlog", "/tmp/boot.ringlog", "-d", "int,ring", "-accel", "interp"});
+    CHECK(c.ringlog_file == "/tmp/boot.ringlog");
+    CHECK(c.log_items == "int,ring");
+    CHECK(ok({}).ringlog_file.empty());
+    CHECK(bad({"-ringlog"}) == "tx86: option '-ringlog' needs an argument");
+    CHECK(contains(bad({"-ringlog", ""}), "'-ringlog' needs a file name"));
+    // The lockstep engine runs every instruction twice: it would log each transition twice.
+    CHECK(contains(bad({"-accel", "lockstep", "-ringlog", "x"}), "-accel lockstep"));
+    CHECK(contains(bad({"-d", "ring", "-accel", "lockstep"}), "-accel lockstep"));
+    CHECK(ok({"-d", "int", "-accel", "lockstep"}).accel == "lockstep");
+    const auto h = frontend::help_text();
+    CHECK(contains(h, "-ringlog"));
+    CHECK(contains(h, "-d ring"));
+}
+
+// ---- the gdb stub and the monitor (frontend/gdb_stub.h, frontend/monitor_server.h) ----
+
+TEST_CASE("gdb and monitor options in QEMU's spelling", "[config][gdb]") {
+    auto c = ok({});
+    CHECK_FALSE(c.gdb);
+    CHECK_FALSE(c.start_paused);
+    CHECK(c.monitor_socket.empty());
+    CHECK(c.qmp_socket.empty());
+    c = ok({"-s", "-S"});
+    CHECK(c.gdb);
+    CHECK(c.gdb_host.empty());
+    CHECK(c.gdb_port == 1234);
+    CHECK(c.start_paused);
+    c = ok({"-gdb", "tcp::4321"});
+    CHECK(c.gdb);
+    CHECK(c.gdb_host.empty());
+    CHECK(c.gdb_port == 4321);
+    c = ok({"-gdb", "tcp:localhost:1235,server,nowait"});
+    CHECK(c.gdb_host == "localhost");
+    CHECK(c.gdb_port == 1235);
+    CHECK(ok({"-gdb", "tcp:127.0.0.1:0"}).gdb_port == 0);
+    CHECK_FALSE(ok({"-s", "-gdb", "none"}).gdb);
+    c = ok({"-monitor", "unix:/tmp/m.sock,server,nowait", "-qmp", "unix:/tmp/q.sock,server=on,wait=off"});
+    CHECK(c.monitor_socket == "/tmp/m.sock");
+    CHECK(c.qmp_socket == "/tmp/q.sock");
+    CHECK(ok({"-monitor", "unix:/tmp/m.sock,server", "-monitor", "none"}).monitor_socket.empty());
+}
+
+TEST_CASE("bad gdb and monitor options name the option and the value", "[config][gdb]") {
+    CHECK(contains(bad({"-gdb", "tcp::99999"}), "invalid -gdb port '99999'"));
+    CHECK(contains(bad({"-gdb", "tcp::"}), "invalid -gdb port ''"));
+    CHECK(contains(bad({"-gdb", "tcp:host"}), "has no port"));
+    CHECK(contains(bad({"-gdb", "1234"}), "unsupported -gdb device '1234'"));
+    CHECK(contains(bad({"-gdb", "udp::1234"}), "tcp::PORT"));
+    CHECK(contains(bad({"-gdb", "tcp::1234,ipv6"}), "unsupported -gdb option 'ipv6'"));
+    CHECK(contains(bad({"-gdb"}), "needs an argument"));
+    CHECK(contains(bad({"-monitor", "stdio"}), "Ctrl-A C"));
+    CHECK(contains(bad({"-monitor", "unix:/tmp/m.sock"}), "add ',server,nowait'"));
+    CHECK(contains(bad({"-monitor", "unix:,server"}), "unsupported -monitor device"));
+    CHECK(contains(bad({"-qmp", "tcp::4444,server"}), "unsupported -qmp device"));
+    CHECK(contains(bad({"-qmp", "unix:/tmp/q,server,telnet"}), "unsupported -qmp option 'telnet'"));
+}
+
+TEST_CASE("help text lists the gdb and monitor options", "[config][gdb]") {
+    const auto h = frontend::help_text();
+    for (const char* opt : {"-s ", "-S ", "-gdb tcp:", "-monitor unix:", "-qmp unix:"}) {
+        INFO(opt);
+        CHECK(contains(h, opt));
+    }
+}

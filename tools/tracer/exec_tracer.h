@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// ExecTracer: the -d exec / -d int log. Disassembles each executed instruction with Capstone
-// (the only place besides tests that includes it) and logs delivered interrupts with the CPL
-// before and after.
+// ExecTracer: the logs printed synchronously from the CPU's hooks (cpu::TraceSink), for the
+// cases the recorder (tools/trace) does not serve: -d int without -d exec, and -d exec beside
+// -d cpu (the interpreter prints each register dump before its instruction, and the exec line
+// must sit next to it). Lines match the recorder's -d exec and -d int lines, without the
+// physical address the hook does not know.
 #pragma once
 
 #include "cpu/trace.h"
@@ -10,17 +12,18 @@
 
 namespace tools {
 
+class Disassembler;
+
 class ExecTracer final : public cpu::TraceSink {
-public:
+  public:
     ExecTracer(bool exec, bool interrupts);
     ~ExecTracer() override;
     void on_insn(const cpu::Cpu& cpu, u64 lin, const cpu::DecodedInsn& insn) override;
-    void on_interrupt(const cpu::Cpu& cpu, u8 vector, cpu::IntSource src, bool has_error,
-                      u32 error, u8 old_cpl) override;
+    void on_interrupt(const cpu::Cpu& cpu, u8 vector, cpu::IntSource src, bool has_error, u32 error,
+                      u8 old_cpl) override;
 
-private:
-    struct Impl;
-    std::unique_ptr<Impl> m_impl;
+  private:
+    std::unique_ptr<Disassembler> m_disasm;
     bool m_exec;
     bool m_int;
 };

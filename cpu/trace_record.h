@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+// The execution record both engines write while a TraceRecorder is attached (Cpu::recorder):
+// one 16-byte TraceRecord per block entry (translated code writes it from its prologue; the
+// interpreter writes one per instruction it runs outside translated blocks) and one per event
+// (interrupt delivery, CR3 load, port write). A record names a BlockDef, defined once when the
+// block is translated; the recorder's consumers (tools/trace) turn the records back into the
+// exact instruction stream, disassembling only what they print. Recording is cheap because it
+// is a few stores; everything expensive happens when, and only if, the records are consumed.
+#pragma once
+
+#include "base/types.h"
+
+namespace cpu {
+
+/// One record. `id` below kTraceTagFirst is a block id: the block was entered with the
+/// instruction counter at `icount` (before its first instruction). How many of its
+/// instructions retired follows from the next record's icount (a block may be left early by
+/// a fault or an interrupt call); the stream never skips an executed instruction.
+struct TraceRecord {
+    u32 id;
+    u32 aux;
+    u64 icount;
+};
+static_assert(sizeof(TraceRecord) == 16);
+
+inline constexpr u32 kTraceTagFirst = 0xFFFFFF00u;
+/// Interrupt or exception delivered: aux = vector | source << 8 | old CPL << 12 | new CPL << 14
+/// | has_error << 16. With an error code, a kTraceErrorCode record follows at once.
+inline constexpr u32 kTraceInterrupt = 0xFFFFFF01u;
+inline constexpr u32 kTraceErrorCode = 0xFFFFFF02u; ///< aux = error code of the one before
+inline constexpr u32 kTraceCr3 = 0xFFFFFF03u;       ///< CR3 loaded: aux = new CR3 (low 32 bits)
+inline constexpr u32 kTracePortWrite = 0xFFFFFF04u; ///< OUT: aux = port | (value & 0xFFFF) << 16
+/// The stream has a hole before this record (recording paused); icount is where it resumes.
+inline constexpr u32 kTraceGap = 0xFFFFFF05u;
+
+/// A translated block (or one interpreted instruction) as the records refer to it. The bytes
+/// are those translated, so a later self-modification does not change what the trace shows.
+struct BlockDef {
+    u64 lin_pc = 0;   ///< linear address of the first instruction
+    u64 phys_pc = 0;  ///< physical address of the first instruction (a block is in one page)
+    u64 cs_base = 0;
+    u16 cs_selector = 0;
+    u8 code_bits = 32; ///< 16, 32 or 64
+    u8 cpl = 0;
+    u32 ninsns = 0;
+    u32 nbytes = 0;    ///< bytes of code, at most 4096
+};
+
+/// The producer interface the engines write through. tools/trace implements it.
+class TraceRecorder {
+public:
+    virtual ~TraceRecorder() = default;
+
+    /// Translated code and put() write at `cursor` and advance it; when it reaches `limit`
+    /// they call ring_full(), which must leave cursor < limit again. Translated code reaches
+    /// these two fields at fixed offsets (kept first in the object for that reason).
+    TraceRecord* cursor = nullptr;
+    TraceRecord* limit = nullptr;
+
+    /// Defines a block; returns its id (< kTraceTagFirst). Called when a block is translated,
+    /// or by the interpreter path for single instructions (the recorder may return a cached
+    /// id for identical ones).
+    virtual u32 define_block(const BlockDef& def, const u8* bytes) = 0;
+    virtual void ring_full() = 0;
+
+    void put(u32 id, u32 aux, u64 icount) {
+        TraceRecord* r = cursor;
+        r->id = id;
+        r->aux = aux;
+        r->icount = icount;
+        cursor = r + 1;
+        if (cursor >= limit) [[unlikely]] {
+            ring_full();
+        }
+    }
+};
+
+} // namespace cpu

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+// Recorder: the ring, the hand-over to the consumer thread, and the consumer loop.
+#include "tools/trace/recorder.h"
+
+#include "base/check.h"
+#include "cpu/cpu.h"
+
+namespace tools {
+
+Recorder::Recorder(usize buffer_records) : m_capacity(buffer_records) {
+    TX86_CHECK(buffer_records >= 16, "trace: recorder buffers too small");
+    std::unique_lock<std::mutex> lock(m_mu);
+    m_current = take_buffer(lock);
+    cursor = m_current->records.get();
+    limit = cursor + m_capacity;
+}
+
+Recorder::~Recorder() {
+    flush();
+    if (m_cpu && m_cpu->recorder == this) {
+        m_cpu->recorder = nullptr;
+    }
+}
+
+void Recorder::attach(cpu::Cpu& cpu) {
+    m_cpu = &cpu;
+    m_attach_cr3 = cpu.s.cr3;
+    m_current->start_cr3 = cpu.s.cr3;
+    cpu.recorder = this;
+}
+
+u64 Recorder::live_icount() const {
+    if (m_cpu) {
+        return m_cpu->icount;
+    }
+    // Without a CPU (unit tests) the stream ends at the last record.
+    const cpu::TraceRecord* base = m_current->records.get();
+    if (cursor > base) {
+        return (cursor - 1)->icount;
+    }
+    return m_ring.empty() ? 0 : m_ring.back()->records[m_capacity - 1].icount;
+}
+
+Recorder::Buffer* Recorder::take_buffer(std::unique_lock<std::mutex>& lock) {
+    for (;;) {
+        if (!m_free.empty()) {
+            Buffer* b = m_free.back();
+            m_free.pop_back();
+            b->refs = 1;
+            return b;
+        }
+        if (m_buffers.size() < kMaxBuffers) {
+            auto b = std::make_unique<Buffer>();
+            b->records = std::make_unique<cpu::TraceRecord[]>(m_capacity);
+            b->refs = 1;
+            m_buffers.push_back(std::move(b));
+            return m_buffers.back().get();
+        }
+        // Backpressure: the consumer holds every other buffer. Waiting here is what keeps a
+        // trace complete. Wake the consumer at once rather than at its next poll.
+        m_producer_waiting = true;
+        m_consumer_cv.notify_one();
+        m_producer_cv.wait(lock);
+        m_producer_waiting = false;
+    }
+}
+
+void Recorder::release(Buffer* b) {
+    if (--b->refs == 0) {
+        m_free.push_back(b);
+        if (m_producer_waiting) {
+            m_producer_cv.notify_one();
+        }
+    }
+}
+
+u32 Recorder::define_block(const cpu::BlockDef& def, const u8* bytes) {
+    return m_table.define(def, bytes);
+}
+
+/// Queues m_current's records [m_handed, end) for the consumer (caller holds m_mu).
+void Recorder::hand_over(usize end) {
+    if (m_consuming && !m_consumer_done.load(std::memory_order_relaxed) && end > m_handed) {
+        // No wake-up call: the consumer polls (kConsumerPoll), which spares the guest's thread
+        // a system call per buffer; it is woken only when the guest has to wait for it.
+        ++m_current->refs;
+        m_queue.push_back(Handoff{m_current, m_handed, end});
+    }
+    m_handed = end;
+}
+
+void Recorder::ring_full() {
+    const u64 cr3 = m_cpu ? m_cpu->s.cr3 : 0;
+    {
+        std::unique_lock<std::mutex> lock(m_mu);
+        hand_over(m_capacity);
+        m_ring.push_back(m_current); // keeps the ring's reference
+        if (m_ring.size() >= kRingBuffers) {
+            release(m_ring.front());
+            m_ring.pop_front();
+        }
+        m_current = take_buffer(lock);
+    }
+    m_current->start_cr3 = cr3;
+    m_handed = 0;
+    cursor = m_current->records.get();
+    limit = cursor + m_capacity;
+}
+
+void Recorder::start_consumer(StreamSink& head, SpanGate* gate, std::function<bool()> done) {
+    TX86_CHECK(!m_consuming && !m_flushed, "trace: consumer started twice");
+    m_head = &head;
+    m_gate = gate;
+    m_done = std::move(done);
+    m_consuming = true;
+    m_thread = std::thread([this] { consumer_loop(); });
+}
+
+void Recorder::consumer_loop() {
+    RecordDecoder decoder(m_consumer_catalog, *m_head, m_attach_cr3, m_gate);
+    for (;;) {
+        Handoff h{};
+        {
+            std::unique_lock<std::mutex> lock(m_mu);
+            while (m_queue.empty() && !m_stopping) {
+                m_consumer_cv.wait_for(lock, kConsumerPoll);
+            }
+            if (m_queue.empty()) {
+                break;
+            }
+            h = m_queue.front();
+            m_queue.pop_front();
+        }
+        if (!m_consumer_done.load(std::memory_order_relaxed)) {
+            decoder.feed({h.buffer->records.get() + h.begin, h.end - h.begin});
+            m_records_consumed += h.end - h.begin;
+            if (m_done && m_done()) {
+                m_consumer_done.store(true, std::memory_order_relaxed);
+            }
+        }
+        std::unique_lock<std::mutex> lock(m_mu);
+        release(h.buffer);
+    }
+    if (!m_consumer_done.load(std::memory_order_relaxed)) {
+        decoder.finish(m_end_icount);
+    }
+    m_head->finish();
+    m_bad_records = decoder.bad_records();
+    m_missing_insns = decoder.missing_insns();
+}
+
+void Recorder::flush() {
+    if (m_flushed) {
+        return;
+    }
+    m_flushed = true;
+    if (!m_consuming) {
+        return;
+    }
+    {
+        std::unique_lock<std::mutex> lock(m_mu);
+        m_end_icount = live_icount();
+        hand_over(static_cast<usize>(cursor - m_current->records.get()));
+        m_stopping = true;
+        m_consumer_cv.notify_one();
+    }
+    m_thread.join();
+    m_consuming = false;
+}
+
+} // namespace tools

@@ -50,11 +50,12 @@ def check(failures, ok, what):
 
 
 class Guest:
-    """tx86 running the guest, its console (stdout and stderr together) read into `log`."""
+    """tx86 running the guest, its console (stdout, with stderr unless given) read into `log`."""
 
-    def __init__(self, argv, timeout):
+    def __init__(self, argv, timeout, stderr=subprocess.STDOUT):
+        # `stderr`: a file for tests that read tx86's own reports apart from the console.
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, bufsize=0)
+                                     stderr=stderr, bufsize=0)
         self.buf = ""  # console text not consumed by read_until yet
         self.log = ""  # all console text, for the kernel-problem check and failure reports
         self.deadline = time.time() + timeout

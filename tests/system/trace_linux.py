@@ -15,7 +15,6 @@
 import argparse
 import os
 import re
-import select
 import shutil
 import signal
 import subprocess
@@ -24,8 +23,10 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
-PROMPT = "~ # "
+sys.path.insert(0, HERE)
+import guest_driver  # noqa: E402
+from guest_driver import TOP  # noqa: E402
+
 LINE = re.compile(r"^\s*(\d+) ([0-9a-f]{4}):([0-9a-f]{8}) lin=([0-9a-f]{8}) phys=([0-9a-f]{8}) "
                   r"cpl=(\d) ([0-9a-f]+) +(\S.*)$")
 failures = []
@@ -39,43 +40,15 @@ def check(ok, what):
 
 def boot(tx86, extra, timeout=300, command="ls /"):
     """Boots to the shell, runs `command`, powers off. Returns (status, stderr text)."""
-    guest = os.path.join(TOP, "cache", "guest")
-    argv = [tx86, "-m", "256", "-nographic", "-no-reboot", "-kernel", os.path.join(guest, "bzImage"),
-            "-initrd", os.path.join(guest, "initrd.gz"), "-append", "console=ttyS0"] + extra
+    argv = guest_driver.linux_argv(tx86, "console=ttyS0", extra)
     print("running:", " ".join(argv))
     err = tempfile.TemporaryFile()
-    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, bufsize=0)
-    buf = ""
-    deadline = time.time() + timeout
-
-    def wait_for(text):
-        nonlocal buf
-        while text not in buf:
-            left = deadline - time.time()
-            if left <= 0:
-                p.kill()
-                raise SystemExit(f"FAIL: timed out waiting for {text!r}; console: {buf[-2000:]}")
-            r, _, _ = select.select([p.stdout], [], [], min(left, 1.0))
-            if r:
-                chunk = os.read(p.stdout.fileno(), 65536)
-                if not chunk:
-                    raise SystemExit(f"FAIL: tx86 exited ({p.wait()}) waiting for {text!r}")
-                buf += chunk.decode("utf-8", "replace").replace("\r", "")
-        buf = buf[buf.index(text) + len(text):]
-
-    wait_for("busybox shell ready")
-    p.stdin.write(b"\n")
-    wait_for(PROMPT)
-    p.stdin.write((command + "\n").encode())
-    wait_for(PROMPT)
-    p.stdin.write(b"poweroff\n")
-    try:
-        p.communicate(timeout=max(10, deadline - time.time()))
-    except subprocess.TimeoutExpired:
-        p.kill()
-        raise SystemExit("FAIL: poweroff did not end tx86")
+    g = guest_driver.Guest(argv, timeout, stderr=err)
+    g.wait_shell()
+    g.command(command)
+    g.poweroff(max(10, g.deadline - time.time()))
     err.seek(0)
-    return p.returncode, err.read().decode("utf-8", "replace")
+    return g.proc.returncode, err.read().decode("utf-8", "replace")
 
 
 def trace_tool(tool, *args):

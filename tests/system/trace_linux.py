@@ -90,7 +90,7 @@ def main():
     ap.add_argument("tx86_trace")
     ap.add_argument("--keep", help="keep the traces in this folder")
     a = ap.parse_args()
-    subprocess.run(["bash", os.path.join(TOP, "scripts", "build-guest.sh")], check=True)
+    guest_driver.build_guest()
     work = a.keep or tempfile.mkdtemp(prefix="tx86-trace-")
     os.makedirs(work, exist_ok=True)
     tool = a.tx86_trace

@@ -103,7 +103,9 @@ if [[ " ${extra[*]} " == *" lockstep "* ]]; then
   echo "note: watchpoints under -accel lockstep are not checked"
   exit $fail
 fi
-"$tx86" -bios "$image" -debugcon null -serial null -no-reboot -gdb tcp:127.0.0.1:0 -S \
+# (timeout, not a killer subshell: a subshell killed before it has reset its traps runs this
+# script's EXIT trap, which deletes $tmp under the running test.)
+timeout 90 "$tx86" -bios "$image" -debugcon null -serial null -no-reboot -gdb tcp:127.0.0.1:0 -S \
   -flight-dump-on watch -flight 8 "${extra[@]}" < /dev/null 2> "$tmp/watch.err" &
 pid=$!
 port=""
@@ -116,10 +118,7 @@ done
 # then to the bad 0x30; gdb stops where the value changes. The rest runs to the triple fault.
 timeout 60 gdb -q -batch -nx -ex "set architecture i386" -ex "target remote 127.0.0.1:$port" \
   -ex "watch *(short *)0x3008" -ex continue -ex continue -ex continue > "$tmp/gdb.out" 2>&1
-( sleep 30; kill "$pid" ) > /dev/null 2>&1 &
-watchdog=$!
 wait "$pid"
-kill "$watchdog" 2> /dev/null
 echo "== watch: stderr:"
 cat "$tmp/watch.err"
 has "$tmp/watch.err" "tx86: ---- watchpoint ----" "a watchpoint report"

@@ -66,12 +66,16 @@ def main():
         ("window, recorded", ["-flight", "0"] + window + recorded, e),
     ]
     results = {}
+    per_rep = []  # per repetition: {name: (cpu, wall)}
     # Interleave the repetitions so that a burst of load elsewhere touches every configuration.
     for _ in range(a.reps):
+        rep = {}
         for name, opts, end in configs:
             cpu, wall, err = run(a.tx86, opts, end)
+            rep[name] = (cpu, wall)
             old = results.get(name)
             results[name] = (min(cpu, old[0]) if old else cpu, min(wall, old[1]) if old else wall, err)
+        per_rep.append(rep)
     print(f"tx86 {a.tx86}; Linux boot under -icount sleep=off; S = {s}, window {s}..{e - 1}; "
           f"best of {a.reps}")
     print(f"{'run':44} {'CPU s':>8} {'wall s':>8}")
@@ -89,6 +93,20 @@ def main():
               f" (target <= 1.05), window recorded/untraced {ratio('window, recorded', 'window, untraced'):.2f}x"
               f" (target <= 3.0); flight recorder only/untraced "
               f"{ratio('boot to S, flight recorder only', 'boot to S, untraced'):.2f}x")
+    # The machine's speed drifts by tens of percent over minutes (a shared host); the ratio of
+    # runs made seconds apart, in the same repetition, drifts much less: their median.
+    def median_ratio(num, den, i):
+        rs = sorted(r[num][i] / r[den][i] for r in per_rep)
+        return rs[len(rs) // 2] if len(rs) % 2 else (rs[len(rs) // 2 - 1] + rs[len(rs) // 2]) / 2
+    armed, untraced, flight = ("boot to S, armed, filtered out (-dcpl 2)", "boot to S, untraced",
+                               "boot to S, flight recorder only")
+    print()
+    print("median of the per-repetition ratios:")
+    for i, what in ((0, "CPU"), (1, "wall")):
+        print(f"{what:4}: armed-filtered/untraced {median_ratio(armed, untraced, i):.3f}x, "
+              f"armed-filtered/flight recorder (tx86's default) {median_ratio(armed, flight, i):.3f}x, "
+              f"flight recorder/untraced {median_ratio(flight, untraced, i):.3f}x, "
+              f"window recorded/untraced {median_ratio('window, recorded', 'window, untraced', i):.2f}x")
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -86,7 +86,7 @@ void Cpu::tlb_flush_all() {
 void Cpu::tlb_flush_nonglobal() {
     ++m_spaces.stats().cr3_loads;
     if (recorder) [[unlikely]] {
-        recorder->put(kTraceCr3, static_cast<u32>(s.cr3), icount);
+        recorder->put_event(kTraceCr3, static_cast<u32>(s.cr3), icount, s.cpl);
     }
     select_space();
     // Even when the space stays: an engine that caches by linear address without checking the

@@ -205,12 +205,12 @@ Status deliver_interrupt(Cpu& cpu, u8 vector, IntSource src, u64 return_rip, boo
             cpu.trace->on_interrupt(cpu, vector, src, has_error, error, old_cpl);
         }
         if (cpu.recorder) [[unlikely]] {
-            cpu.recorder->put(kTraceInterrupt,
-                              vector | static_cast<u32>(src) << 8 | u32{old_cpl} << 12 |
-                                  u32{cpu.s.cpl} << 14 | (has_error ? 1u << 16 : 0u),
-                              cpu.icount);
+            cpu.recorder->put_event(kTraceInterrupt,
+                                    vector | static_cast<u32>(src) << 8 | u32{old_cpl} << 12 |
+                                        u32{cpu.s.cpl} << 14 | (has_error ? 1u << 16 : 0u),
+                                    cpu.icount, old_cpl);
             if (has_error) {
-                cpu.recorder->put(kTraceErrorCode, error, cpu.icount);
+                cpu.recorder->put_event(kTraceErrorCode, error, cpu.icount, old_cpl);
             }
         }
     }

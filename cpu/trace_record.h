@@ -53,16 +53,45 @@ public:
 
     /// Translated code and put() write at `cursor` and advance it; when it reaches `limit`
     /// they call ring_full(), which must leave cursor < limit again. Translated code reaches
-    /// these two fields at fixed offsets (kept first in the object for that reason).
+    /// these fields at fixed offsets from `cursor` (kept first in the object for that reason).
     TraceRecord* cursor = nullptr;
     TraceRecord* limit = nullptr;
+    /// Set when the buffer being written holds a record a trace consumer may keep; a buffer
+    /// without one is never handed to the consumer. Translated code of a block_needed() block
+    /// stores 1 here (at cursor + kNeededOffset); the recorder clears it per buffer.
+    u8 needed = 0;
+    static constexpr int kNeededOffset = 2 * sizeof(TraceRecord*);
 
     /// Defines a block; returns its id (< kTraceTagFirst). Called when a block is translated,
     /// or by the interpreter path for single instructions (the recorder may return a cached
     /// id for identical ones).
     virtual u32 define_block(const BlockDef& def, const u8* bytes) = 0;
+    /// Whether records of this block may be kept by a consumer (see `needed`).
+    virtual bool block_needed(u32 id) = 0;
     virtual void ring_full() = 0;
 
+    /// An interpreted instruction, or any block, entered at `icount`.
+    void put_block(u32 id, u64 icount) {
+        if (!needed && block_needed(id)) {
+            needed = 1;
+        }
+        put(id, 0, icount);
+    }
+    /// An event record (kTraceInterrupt and the rest); `cpl` is the CPL of the code that was
+    /// running. An error code is needed exactly when the interrupt before it was.
+    void put_event(u32 tag, u32 aux, u64 icount, u8 cpl) {
+        const bool need = tag == kTraceErrorCode ? m_last_event_needed : event_needed(tag, aux, cpl);
+        m_last_event_needed = need;
+        if (need) {
+            needed = 1;
+        }
+        put(tag, aux, icount);
+    }
+
+protected:
+    virtual bool event_needed(u32 tag, u32 aux, u8 cpl) = 0;
+
+private:
     void put(u32 id, u32 aux, u64 icount) {
         TraceRecord* r = cursor;
         r->id = id;
@@ -73,6 +102,8 @@ public:
             ring_full();
         }
     }
+
+    bool m_last_event_needed = false;
 };
 
 } // namespace cpu

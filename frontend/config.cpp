@@ -20,7 +20,7 @@ constexpr u64 kMaxRam = 3584 * kMiB; // 3.5 GiB: the rest of the 32-bit space is
 
 enum class Opt {
     Mem, Kernel, Initrd, Append, Bios, NoGraphic, Serial, Debugcon, NoReboot,
-    LogItems, LogFile, Accel, Icount, Help, Version,
+    LogItems, LogFile, Accel, Icount, Rtc, Help, Version,
     RingLogFile, // the ring-transition log
     GdbDefault, Gdb, StartPaused, MonitorDev, QmpDev, // the gdb stub and the monitor
     Flight, FlightDumpOn, // the flight recorder
@@ -41,6 +41,7 @@ constexpr std::array kOptions = {
     OptDef{"no-reboot", Opt::NoReboot, false}, OptDef{"d", Opt::LogItems, true},
     OptDef{"D", Opt::LogFile, true},       OptDef{"accel", Opt::Accel, true},
     OptDef{"icount", Opt::Icount, true},
+    OptDef{"rtc", Opt::Rtc, true},
     OptDef{"h", Opt::Help, false},         OptDef{"help", Opt::Help, false},
     OptDef{"version", Opt::Version, false},
     // The ring-transition log.
@@ -241,6 +242,56 @@ bool parse_icount(std::string_view arg, MachineConfig& cfg, std::string& err) {
             return false;
         }
         cfg.icount_shift = static_cast<unsigned>(std::stoi(std::string(item)));
+    }
+    return true;
+}
+
+bool leap_year(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int month_days(int year, int month) {
+    static constexpr int kMonthDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return kMonthDays[month - 1] + (month == 2 && leap_year(year) ? 1 : 0);
+}
+
+/// Days from 1970-01-01 to a valid Gregorian date in 1970 or later.
+i64 days_since_1970(int year, int month, int day) {
+    i64 days = 0;
+    for (int y = 1970; y < year; ++y) {
+        days += leap_year(y) ? 366 : 365;
+    }
+    for (int m = 1; m < month; ++m) {
+        days += month_days(year, m);
+    }
+    return days + day - 1;
+}
+
+/// QEMU's "-rtc base=utc|localtime|YYYY-MM-DD[THH:MM:SS]": where the guest's clock starts.
+/// A fixed date also makes the run reproducible: the guest's boot RNG seed is then fixed too.
+bool parse_rtc(std::string_view arg, MachineConfig& cfg, std::string& err) {
+    while (!arg.empty()) {
+        const auto comma = arg.find(',');
+        const std::string_view item = arg.substr(0, comma);
+        arg = comma == std::string_view::npos ? std::string_view{} : arg.substr(comma + 1);
+        if (item.rfind("base=", 0) != 0) {
+            err = "tx86: unsupported -rtc option " + quoted(item) + " (use base=utc|localtime|DATE)";
+            return false;
+        }
+        const std::string v(item.substr(5));
+        if (v == "utc" || v == "localtime") {
+            cfg.rtc_start = -1; // the host's clock at start (the RTC keeps UTC either way)
+            continue;
+        }
+        int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+        char tail = 0;
+        const int n = std::sscanf(v.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &tail);
+        const bool date_only = n == 3 && v.size() == 10;
+        if (!(date_only || (n == 6 && v.size() == 19)) || y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 ||
+            d > month_days(y, mo) || h > 23 || mi > 59 || s > 59) {
+            err = "tx86: invalid -rtc base " + quoted(v) +
+                  " (use utc, localtime, YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS)";
+            return false;
+        }
+        cfg.rtc_start = days_since_1970(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
     }
     return true;
 }
@@ -492,6 +543,11 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
                 return fail(err);
             }
             break;
+        case Opt::Rtc:
+            if (!parse_rtc(arg, cfg, err)) {
+                return fail(err);
+            }
+            break;
         case Opt::Flight:
             if (!parse_flight(arg, cfg.flight_insns, err)) {
                 return fail(err);
@@ -574,6 +630,9 @@ std::string help_text() {
            "-m [size=]megs[K|M|G]    guest RAM size (default 128M; 1M..3584M; bare number = MiB)\n"
            "-accel jit|interp|lockstep  execution engine: translator (default), interpreter, or\n"
            "                         both compared instruction by instruction (exit 5 on divergence)\n"
+           "-rtc base=utc|localtime|YYYY-MM-DD[THH:MM:SS]\n"
+           "                         where the guest's clock starts (default: now); a fixed\n"
+           "                         date with -icount sleep=off makes runs repeat exactly\n"
            "-icount [shift=]N[,sleep=on|off]\n"
            "                         deterministic clock: each instruction takes 2^N virtual ns\n"
            "                         (default: the guest clock follows host time); sleep=off\n"

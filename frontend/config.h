@@ -47,6 +47,7 @@ struct MachineConfig {
     bool icount = false;          ///< -icount given: deterministic instruction-count clock
     unsigned icount_shift = 0;    ///< -icount shift=N: 2^N virtual ns per instruction
     bool icount_sleep = true;     ///< -icount sleep=off: idle time is skipped, not waited
+    i64 rtc_start = -1;           ///< -rtc base=DATE: seconds since 1970 (-1: the host's clock)
     // ---- the flight recorder (frontend/flight_dumps.h) ----
     u64 flight_insns = kFlightDefaultInsns; ///< -flight N: instructions a dump shows (0 = off)
     u8 flight_dump_on = kFlightDumpDefault; ///< -flight-dump-on triple,panic,watch|all|none

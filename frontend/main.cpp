@@ -111,6 +111,7 @@ int main(int argc, char** argv) {
     bc.initrd_path = cfg.initrd;
     bc.cmdline = cfg.append;
     bc.icount = cfg.icount;
+    bc.rtc_start = cfg.rtc_start;
     bc.ns_per_insn = u64{1} << cfg.icount_shift;
 
     devices::PcBoard board;

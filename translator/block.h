@@ -56,6 +56,8 @@ struct Block {
     bool valid = true;
     /// Its id with the execution recorder (the prologue writes it), when one is attached.
     u32 trace_id = 0;
+    /// A trace consumer may keep its records: its prologue marks the recorder's buffer needed.
+    bool trace_needed = false;
     std::unique_ptr<cpu::DecodedInsn[]> insns; ///< decoded instructions (fallback calls use them)
     ChainSlot slots[2];
     /// Blocks whose slots jump here: (block, slot index), unpatched when this block goes.

@@ -381,6 +381,9 @@ void BlockCompiler::emit_trace_record() {
     as.mov(x86::qword_ptr(x86::rax, 8), x86::rcx);
     as.add(x86::rax, static_cast<i32>(sizeof(cpu::TraceRecord)));
     as.mov(x86::qword_ptr(x86::rdx), x86::rax);
+    if (m_block->trace_needed) {
+        as.mov(x86::byte_ptr(x86::rdx, cpu::TraceRecorder::kNeededOffset), 1);
+    }
     as.cmp(x86::rax, x86::qword_ptr(x86::rdx, 8)); // limit
     as.jae(m_trace_full);
     as.bind(m_trace_resume);

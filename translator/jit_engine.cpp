@@ -301,6 +301,7 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
         def.ninsns = b->ninsns;
         def.nbytes = b->nbytes;
         b->trace_id = m_recorder->define_block(def, host);
+        b->trace_needed = m_recorder->block_needed(b->trace_id);
     }
     const usize size = m_compiler->compile(*b, m_code.cursor(), m_code.free_bytes());
     if (size == 0) {

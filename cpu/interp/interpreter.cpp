@@ -168,7 +168,7 @@ bool fetch_decode(Cpu& cpu, u64 lin, unsigned cs, DecodedInsn& insn, Status& st)
     d.cpl = cpu.s.cpl;
     d.ninsns = 1;
     d.nbytes = insn.length;
-    cpu.recorder->put(cpu.recorder->define_block(d, insn.bytes), 0, cpu.icount);
+    cpu.recorder->put_block(cpu.recorder->define_block(d, insn.bytes), cpu.icount);
 }
 
 /// Runs one decoded instruction at linear address `lin`: trace hooks, handler, commit of rIP,

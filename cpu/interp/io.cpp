@@ -38,8 +38,9 @@ Status out(Cpu& cpu, const DecodedInsn& insn) {
         return Status::Stop;
     }
     if (cpu.recorder) [[unlikely]] {
-        cpu.recorder->put(kTracePortWrite, port | static_cast<u32>(cpu.reg(kRax, size) & 0xFFFF) << 16,
-                          cpu.icount);
+        cpu.recorder->put_event(kTracePortWrite,
+                                port | static_cast<u32>(cpu.reg(kRax, size) & 0xFFFF) << 16,
+                                cpu.icount, cpu.s.cpl);
     }
     cpu.env().port_out(port, size, static_cast<u32>(cpu.reg(kRax, size)));
     return Status::Ok;
@@ -80,7 +81,8 @@ template <bool In> Status ins_outs(Cpu& cpu, const DecodedInsn& insn) {
             u64 v;
             TRY(read_mem(cpu, seg, off, size, v));
             if (cpu.recorder) [[unlikely]] {
-                cpu.recorder->put(kTracePortWrite, port | static_cast<u32>(v & 0xFFFF) << 16, cpu.icount);
+                cpu.recorder->put_event(kTracePortWrite, port | static_cast<u32>(v & 0xFFFF) << 16,
+                                        cpu.icount, cpu.s.cpl);
             }
             cpu.env().port_out(port, size, static_cast<u32>(v));
         }

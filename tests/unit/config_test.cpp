@@ -157,6 +157,20 @@ TEST_CASE("logging options", "[config][log]") {
     CHECK(contains(bad({"-D", ""}), "'-D' needs a file name"));
 }
 
+TEST_CASE("-rtc base sets where the guest's clock starts", "[config]") {
+    CHECK(ok({}).rtc_start == -1);
+    CHECK(ok({"-rtc", "base=utc"}).rtc_start == -1);
+    CHECK(ok({"-rtc", "base=1970-01-01"}).rtc_start == 0);
+    CHECK(ok({"-rtc", "base=2000-03-01T00:00:01"}).rtc_start == 951868801); // date -d @951868801
+    CHECK(ok({"-rtc", "base=2024-02-29T23:59:59"}).rtc_start == 1709251199);
+    CHECK(ok({"-rtc", "base=2024-01-01", "-rtc", "base=localtime"}).rtc_start == -1);
+    CHECK(contains(bad({"-rtc", "base=2023-02-29"}), "invalid -rtc base '2023-02-29'"));
+    CHECK(contains(bad({"-rtc", "base=2024-1-01"}), "invalid -rtc base"));
+    CHECK(contains(bad({"-rtc", "base=2024-01-01T24:00:00"}), "invalid -rtc base"));
+    CHECK(contains(bad({"-rtc", "base=1969-12-31"}), "invalid -rtc base"));
+    CHECK(contains(bad({"-rtc", "clock=vm"}), "unsupported -rtc option 'clock=vm'"));
+}
+
 TEST_CASE("accelerator selection", "[config][accel]") {
     CHECK(ok({"-accel", "interp"}).accel == "interp");
     CHECK(ok({"-accel", "jit"}).accel == "jit");

@@ -36,6 +36,7 @@ public:
         defs.push_back(def);
         return static_cast<u32>(defs.size() - 1);
     }
+    bool block_needed(u32) override { return true; }
     void ring_full() override {
         records.insert(records.end(), ring, cursor);
         ++fulls;
@@ -48,6 +49,9 @@ public:
     std::vector<cpu::BlockDef> defs;
     std::vector<cpu::TraceRecord> records;
     unsigned fulls = 0;
+
+protected:
+    bool event_needed(u32, u32, u8) override { return true; }
 
 private:
     void reset_ring() {

@@ -6,6 +6,7 @@
 #include "tests/harness/cpu_harness.h"
 #include "tests/unit/trace_fixtures.h"
 #include "tools/trace/recorder.h"
+#include "tools/trace/trace_filter.h"
 
 #include <catch2/catch.hpp>
 
@@ -24,7 +25,7 @@ u64 write_blocks(tools::Recorder& rec, u32 a, u32 b, u64 blocks) {
     u64 icount = 0;
     for (u64 i = 0; i < blocks; ++i) {
         const bool is_a = i % 2 == 0;
-        rec.put(is_a ? a : b, 0, icount);
+        rec.put_block(is_a ? a : b, icount);
         icount += is_a ? 4 : 3;
     }
     return icount;
@@ -136,6 +137,55 @@ TEST_CASE("once the consumer is done, buffers are no longer handed over", "[trac
     CHECK(out.insns >= 100);
 }
 
+TEST_CASE("buffers no filter could keep are skipped, not handed over; the rest is exact",
+          "[trace]") {
+    tests::CpuHarness h;
+    tools::Recorder rec(64);
+    rec.attach(*h.cpu);
+    tools::TraceFilterSpec spec;
+    spec.cpl_mask = 1u << 3;
+    const tools::RecordGate gate(spec);
+    Collector out;
+    tools::TraceFilter filter(spec, rec.consumer_catalog(), out);
+    rec.start_consumer(filter, &filter, [&filter] { return filter.done(); }, &gate);
+    const u32 kernel = rec.define_block(def_of(0x1000, kBytesA, 4), kBytesA.data());
+    const u32 user = rec.define_block(def_of(0x2000, kBytesA, 4, 3), kBytesA.data());
+    CHECK_FALSE(rec.block_needed(kernel));
+    CHECK(rec.block_needed(user));
+    u64 icount = 0;
+    u64 records = 0;
+    for (int round = 0; round < 3; ++round) {
+        for (int i = 0; i < 2000; ++i, ++records) { // ~31 buffers of kernel code
+            rec.put_block(kernel, icount);
+            icount += 4;
+            if (i == 1000) { // a CR3 load in the kernel: not needed, yet CR3 must follow
+                h.cpu->s.cr3 = 0x5000u + static_cast<u32>(round) * 0x1000u;
+                rec.put_event(cpu::kTraceCr3, static_cast<u32>(h.cpu->s.cr3), icount - 1, 0);
+                ++records;
+            }
+        }
+        for (int i = 0; i < 5; ++i, ++records) {
+            rec.put_block(user, icount);
+            icount += i == 4 ? 2 : 4; // the last leaves after two (an interrupt, unrecorded)
+        }
+    }
+    h.cpu->icount = icount;
+    rec.flush();
+    CHECK(out.finished);
+    CHECK(out.insns == 3 * (4 * 4 + 2));
+    CHECK(rec.buffers_skipped() >= 60);
+    CHECK(rec.records_consumed() < records / 4);
+    CHECK(rec.bad_records() == 0);
+    CHECK(rec.missing_insns() == 0);
+    for (const tools::ExecSpan& s : out.spans) {
+        CHECK(s.block == user);
+    }
+    REQUIRE(out.spans.size() == 15);
+    CHECK(out.spans.back().count == 2);
+    CHECK(out.spans.back().cr3 == 0x7000);
+    CHECK(out.spans.front().cr3 == 0x5000);
+}
+
 TEST_CASE("the flight recorder dumps the last instructions with interrupts between", "[trace]") {
     tests::CpuHarness h;
     tools::Recorder rec(64);
@@ -144,9 +194,9 @@ TEST_CASE("the flight recorder dumps the last instructions with interrupts betwe
     const u32 b = rec.define_block(def_of(0x2000, kBytesB, 3), kBytesB.data());
     const u64 icount = write_blocks(rec, a, b, 1000); // B ran last: 3497..3499
     // A leaves after two instructions for an interrupt whose handler is B, which runs 2 of 3.
-    rec.put(a, 0, icount);
-    rec.put(cpu::kTraceInterrupt, int_aux(0x20, 1, 0, 0, false), icount + 2);
-    rec.put(b, 0, icount + 2);
+    rec.put_block(a, icount);
+    rec.put_event(cpu::kTraceInterrupt, int_aux(0x20, 1, 0, 0, false), icount + 2, 0);
+    rec.put_block(b, icount + 2);
     h.cpu->icount = icount + 4;
 
     std::FILE* f = std::tmpfile();

@@ -153,6 +153,13 @@ void RecordDecoder::feed(std::span<const cpu::TraceRecord> records) {
     flush_batch();
 }
 
+void RecordDecoder::skip(u64 icount, u64 cr3) {
+    close_open(icount, kNoBlock, true);
+    m_cr3 = cr3;
+    m_want_error = false;
+    flush_batch();
+}
+
 void RecordDecoder::finish(u64 end_icount) {
     close_open(end_icount, kNoBlock, true);
     flush_batch();

@@ -41,6 +41,10 @@ class RecordDecoder {
     RecordDecoder(BlockCatalog& catalog, StreamSink& out, u64 cr3, SpanGate* gate = nullptr);
 
     void feed(std::span<const cpu::TraceRecord> records);
+    /// Records were skipped (none of them could be kept, see RecordGate): the next block was
+    /// entered at `icount`, and after the skipped records CR3 is `cr3`. The open block retired
+    /// what lies before `icount`; what the skipped records say is never looked at.
+    void skip(u64 icount, u64 cr3);
     /// The stream ends with the instruction counter at `end_icount`: the open block retired
     /// what lies before it. Does not call out.finish().
     void finish(u64 end_icount);

@@ -5,10 +5,15 @@
 #include "base/check.h"
 #include "cpu/cpu.h"
 
+#include <algorithm>
+
 namespace tools {
 
 Recorder::Recorder(usize buffer_records) : m_capacity(buffer_records) {
     TX86_CHECK(buffer_records >= 16, "trace: recorder buffers too small");
+    TX86_CHECK(reinterpret_cast<const u8*>(&needed) - reinterpret_cast<const u8*>(&cursor) ==
+                   kNeededOffset,
+               "trace: TraceRecorder::needed is not where translated code stores to it");
     std::unique_lock<std::mutex> lock(m_mu);
     m_current = take_buffer(lock);
     cursor = m_current->records.get();
@@ -75,7 +80,40 @@ void Recorder::release(Buffer* b) {
 }
 
 u32 Recorder::define_block(const cpu::BlockDef& def, const u8* bytes) {
-    return m_table.define(def, bytes);
+    const u32 id = m_table.define(def, bytes);
+    if (m_record_gate) {
+        if (id >= m_block_needed.size()) {
+            m_block_needed.resize(std::max<usize>(usize{id} + 1, m_block_needed.size() * 2), 1);
+        }
+        m_block_needed[id] = m_record_gate->block_needed(def);
+    }
+    return id;
+}
+
+/// Does the consumer need the full current buffer (caller holds m_mu)?
+bool Recorder::buffer_needed() const {
+    if (!m_record_gate) {
+        return true;
+    }
+    const cpu::TraceRecord* r = m_current->records.get();
+    return needed && m_record_gate->window_needed(r[0].icount, r[m_capacity - 1].icount);
+}
+
+/// Tells the consumer the current buffer's records are skipped (caller holds m_mu). Runs of
+/// skipped buffers make one note.
+void Recorder::skip_over(u64 cr3) {
+    ++m_buffers_skipped;
+    if (!m_consuming || m_consumer_done.load(std::memory_order_relaxed)) {
+        return;
+    }
+    if (!m_queue.empty() && m_queue.back().buffer == nullptr) {
+        m_queue.back().skip_cr3 = cr3;
+        return;
+    }
+    Handoff h;
+    h.skip_icount = m_current->records[0].icount;
+    h.skip_cr3 = cr3;
+    m_queue.push_back(h);
 }
 
 /// Queues m_current's records [m_handed, end) for the consumer (caller holds m_mu).
@@ -93,7 +131,11 @@ void Recorder::ring_full() {
     const u64 cr3 = m_cpu ? m_cpu->s.cr3 : 0;
     {
         std::unique_lock<std::mutex> lock(m_mu);
-        hand_over(m_capacity);
+        if (buffer_needed()) {
+            hand_over(m_capacity);
+        } else {
+            skip_over(cr3);
+        }
         m_ring.push_back(m_current); // keeps the ring's reference
         if (m_ring.size() >= kRingBuffers) {
             release(m_ring.front());
@@ -103,15 +145,18 @@ void Recorder::ring_full() {
     }
     m_current->start_cr3 = cr3;
     m_handed = 0;
+    needed = 0;
     cursor = m_current->records.get();
     limit = cursor + m_capacity;
 }
 
-void Recorder::start_consumer(StreamSink& head, SpanGate* gate, std::function<bool()> done) {
+void Recorder::start_consumer(StreamSink& head, SpanGate* gate, std::function<bool()> done,
+                              const RecordGate* record_gate) {
     TX86_CHECK(!m_consuming && !m_flushed, "trace: consumer started twice");
     m_head = &head;
     m_gate = gate;
     m_done = std::move(done);
+    m_record_gate = record_gate;
     m_consuming = true;
     m_thread = std::thread([this] { consumer_loop(); });
 }
@@ -130,6 +175,12 @@ void Recorder::consumer_loop() {
             }
             h = m_queue.front();
             m_queue.pop_front();
+        }
+        if (h.buffer == nullptr) {
+            if (!m_consumer_done.load(std::memory_order_relaxed)) {
+                decoder.skip(h.skip_icount, h.skip_cr3);
+            }
+            continue;
         }
         if (!m_consumer_done.load(std::memory_order_relaxed)) {
             decoder.feed({h.buffer->records.get() + h.begin, h.end - h.begin});

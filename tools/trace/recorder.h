@@ -17,11 +17,18 @@
 // keep the records in the cache between the guest's thread writing them and the consumer
 // reading them (a ring of 8 MiB made armed tracing measurably slower), and a hand-over is a
 // queue push under a mutex, no system call.
+//
+// Filters that keep little cost little: a RecordGate says, on the guest's thread, which blocks
+// and events a filter could keep at all; a full buffer holding none of them (and none inside
+// the -dicount window) is not handed over, only a note that the stream skipped ahead. The
+// consumer thread then sleeps through a run filtered out, and the guest pays what the flight
+// recorder alone costs.
 #pragma once
 
 #include "cpu/trace_record.h"
 #include "tools/trace/block_table.h"
 #include "tools/trace/record_decoder.h"
+#include "tools/trace/record_gate.h"
 #include "tools/trace/stream.h"
 
 #include <chrono>
@@ -63,11 +70,16 @@ class Recorder final : public cpu::TraceRecorder {
     /// Starts the consumer thread: records are decoded and passed to `head` on it; `gate`
     /// (may be nullptr) lets the filter drop blocks before spans are made. `done` is asked (on
     /// that thread) after each buffer; once it says true, nothing more can be kept and buffers
-    /// are no longer handed over.
-    void start_consumer(StreamSink& head, SpanGate* gate, std::function<bool()> done);
+    /// are no longer handed over. `record_gate` (may be nullptr: hand over everything) decides
+    /// which buffers the consumer needs; it must outlive the recorder.
+    void start_consumer(StreamSink& head, SpanGate* gate, std::function<bool()> done,
+                        const RecordGate* record_gate = nullptr);
 
     // cpu::TraceRecorder
     u32 define_block(const cpu::BlockDef& def, const u8* bytes) override;
+    bool block_needed(u32 id) override {
+        return m_consuming && (id >= m_block_needed.size() || m_block_needed[id]);
+    }
     void ring_full() override;
 
     /// At exit: hands over what is left, waits for the consumer to process it and to finish
@@ -82,6 +94,8 @@ class Recorder final : public cpu::TraceRecorder {
     const BlockTable& blocks() const { return m_table; }
     /// Records handed to the consumer so far.
     u64 records_consumed() const { return m_records_consumed; }
+    /// Full buffers the consumer was spared (nothing in them could be kept).
+    u64 buffers_skipped() const { return m_buffers_skipped; }
     /// Producer-bug indicators seen by the consumer (see RecordDecoder).
     u64 bad_records() const { return m_bad_records; }
     u64 missing_insns() const { return m_missing_insns; }
@@ -92,15 +106,29 @@ class Recorder final : public cpu::TraceRecorder {
         u64 start_cr3 = 0; ///< CR3 before its first record
         int refs = 0;      ///< the ring's hold, plus one per queued hand-over
     };
+    /// Records [begin, end) of `buffer`; or, with buffer == nullptr, a skip: the stream goes
+    /// on with the block entered at `skip_icount`, and CR3 is `skip_cr3` after the skipped
+    /// records.
     struct Handoff {
-        Buffer* buffer;
-        usize begin;
-        usize end;
+        Buffer* buffer = nullptr;
+        usize begin = 0;
+        usize end = 0;
+        u64 skip_icount = 0;
+        u64 skip_cr3 = 0;
     };
 
     Buffer* take_buffer(std::unique_lock<std::mutex>& lock);
     void release(Buffer* b);
     void hand_over(usize end);
+    bool buffer_needed() const;
+    void skip_over(u64 cr3);
+
+  protected:
+    bool event_needed(u32 tag, u32 aux, u8 cpl) override {
+        return m_consuming && (!m_record_gate || m_record_gate->event_needed(tag, aux, cpl));
+    }
+
+  private:
     void consumer_loop();
     u64 live_icount() const;
 
@@ -123,6 +151,8 @@ class Recorder final : public cpu::TraceRecorder {
     std::thread m_thread;
     StreamSink* m_head = nullptr;
     SpanGate* m_gate = nullptr;
+    const RecordGate* m_record_gate = nullptr;
+    std::vector<u8> m_block_needed; ///< by block id (producer thread)
     std::function<bool()> m_done;
     bool m_consuming = false;        ///< a consumer thread runs (producer side)
     bool m_stopping = false;         ///< flush() asked the consumer to end (under m_mu)
@@ -131,6 +161,7 @@ class Recorder final : public cpu::TraceRecorder {
     std::atomic<bool> m_consumer_done{false};
     u64 m_end_icount = 0;
     u64 m_records_consumed = 0;
+    u64 m_buffers_skipped = 0;
     u64 m_bad_records = 0;
     u64 m_missing_insns = 0;
 };

@@ -86,8 +86,9 @@ std::unique_ptr<TraceSession> TraceSession::start(const TraceOptions& options, u
                                                      : static_cast<StreamSink&>(*s->m_exec_log);
     s->m_filter = std::make_unique<TraceFilter>(options.filter, rec.consumer_catalog(), outputs);
     TraceFilter* filter = s->m_filter.get();
+    s->m_record_gate = std::make_unique<RecordGate>(options.filter);
     rec.attach(cpu);
-    rec.start_consumer(*filter, filter, [filter] { return filter->done(); });
+    rec.start_consumer(*filter, filter, [filter] { return filter->done(); }, s->m_record_gate.get());
     return s;
 }
 
@@ -113,6 +114,10 @@ bool TraceSession::finish(std::FILE* report) {
                      w.events(), static_cast<double>(w.file_bytes()) / (1 << 20));
         std::fprintf(report, "tx86: trace: instruction counter at exit: %" PRIu64 "\n",
                      m_cpu.icount);
+        std::fprintf(report,
+                     "tx86: trace: %" PRIu64 " records decoded; %" PRIu64
+                     " full buffers skipped (nothing in them could be kept)\n",
+                     m_recorder->records_consumed(), m_recorder->buffers_skipped());
         std::fprintf(report, "tx86: trace: %u block definitions (%.1f MiB)\n",
                      m_recorder->blocks().size(),
                      static_cast<double>(m_recorder->blocks().memory_bytes()) / (1 << 20));

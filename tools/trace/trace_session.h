@@ -19,6 +19,7 @@ class Cpu;
 namespace tools {
 
 class ExecTracer;
+class RecordGate;
 class Recorder;
 class TraceFilter;
 class TraceFileWriter;
@@ -51,6 +52,7 @@ class TraceSession {
     cpu::Cpu& m_cpu;
     std::string m_file_path;
     std::unique_ptr<ExecTracer> m_hooks;
+    std::unique_ptr<RecordGate> m_record_gate; // (before m_recorder: it must outlive it)
     std::unique_ptr<Recorder> m_recorder;
     std::unique_ptr<SinkFanout> m_fanout;
     std::unique_ptr<TraceFilter> m_filter;

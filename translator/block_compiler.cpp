@@ -55,6 +55,7 @@ const LoweringTable& lowering_table() {
         install_lower_mul_shift(x);
         install_lower_system(x);
         install_lower_bit(x);
+        install_lower_x87(x);
         return x;
     }();
     return t;
@@ -104,11 +105,21 @@ void BlockCompiler::emit_ea() {
     }
 }
 
-void BlockCompiler::seg_host(unsigned seg, mmu::Access acc, unsigned size) {
+void BlockCompiler::seg_host(unsigned seg, mmu::Access acc, unsigned size, bool aligned) {
     x86::Assembler& as = *m_a;
     if (key_seg_class(key_flags(), seg) == kSegLarge) {
         as.add(x86::ecx, x86::dword_ptr(kState, kOffSeg + static_cast<i32>(seg * sizeof(cpu::Segment)) + kOffSegBase));
     }
+    if (!aligned && size > 1) {
+        // Operands the guest often leaves misaligned (doubles at 4-byte alignment in i386
+        // structures): only a page crossing needs the slow path, so the tag compare below
+        // ignores the low bits.
+        as.mov(x86::edx, x86::ecx);
+        as.and_(x86::edx, 0xFFF);
+        as.cmp(x86::edx, static_cast<i32>(0x1000 - size));
+        as.ja(slow_label());
+    }
+    const u32 low_bits = aligned ? size - 1 : 0;
     // Entry address: ((lin >> 12) & (size - 1)) * 64 == (lin >> 6) & ((size - 1) << 6).
     as.mov(x86::r8d, x86::ecx);
     as.shr(x86::r8d, 6);
@@ -116,7 +127,7 @@ void BlockCompiler::seg_host(unsigned seg, mmu::Access acc, unsigned size) {
     as.add(x86::r8, kTlb);
     // A misaligned access leaves low bits set and misses: the slow path handles page crossing.
     as.mov(x86::edx, x86::ecx);
-    as.and_(x86::edx, static_cast<i32>(0xFFFFF000u | (size - 1)));
+    as.and_(x86::edx, static_cast<i32>(0xFFFFF000u | low_bits));
     as.cmp(x86::rdx, x86::qword_ptr(x86::r8, acc == mmu::Access::Write ? kTlbWriteTag : kTlbReadTag));
     if (acc == mmu::Access::Write && m_layout.code_chunks) {
         CodePageWrite w{as.newLabel(), as.newLabel(), slow_label(), size};
@@ -175,9 +186,9 @@ void BlockCompiler::emit_code_page_writes() {
     }
 }
 
-void BlockCompiler::mem_host(mmu::Access acc, unsigned size) {
+void BlockCompiler::mem_host(mmu::Access acc, unsigned size, bool aligned) {
     emit_ea();
-    seg_host(insn().mem.seg, acc, size);
+    seg_host(insn().mem.seg, acc, size, aligned);
 }
 
 void BlockCompiler::flags_written(u32 written, bool clear_af) {

@@ -57,6 +57,7 @@ void install_lower_control(LoweringTable& t);
 void install_lower_mul_shift(LoweringTable& t);
 void install_lower_system(LoweringTable& t);
 void install_lower_bit(LoweringTable& t);
+void install_lower_x87(LoweringTable& t);
 
 /// How the block ends.
 enum class BlockEnd : u8 {
@@ -89,12 +90,13 @@ public:
 
     /// Emits the effective address, the segment base and the TLB check for an access of
     /// `size` bytes; on a hit the host address is in rdx (clobbers rcx, r8). A miss runs the
-    /// whole instruction in the interpreter.
-    void mem_host(mmu::Access acc, unsigned size);
+    /// whole instruction in the interpreter. `aligned`: a misaligned access misses too (one
+    /// compare); otherwise only one that crosses its page does (two more instructions).
+    void mem_host(mmu::Access acc, unsigned size, bool aligned = true);
     /// The effective address of the memory operand into ecx (32-bit addressing).
     void emit_ea();
     /// Given an offset in ecx: adds segment `seg`'s base and does the TLB check as mem_host.
-    void seg_host(unsigned seg, mmu::Access acc, unsigned size);
+    void seg_host(unsigned seg, mmu::Access acc, unsigned size, bool aligned = true);
 
     /// Emits the capture of the host flags just set into guest EFLAGS: the bits of `written`
     /// that are live after this instruction. `clear_af`: AF is architecturally 0 (logic ops).

@@ -40,6 +40,12 @@ FlagUse flag_use(const cpu::DecodedInsn& insn, bool native) {
     case InsnId::BSF_GvEv: case InsnId::BSR_GvEv:
         u.writes = cpu::kZF;
         break;
+    case InsnId::SAHF:
+        u.writes = cpu::kSF | cpu::kZF | cpu::kAF | cpu::kPF | cpu::kCF;
+        break;
+    case InsnId::DIV_Ev: case InsnId::IDIV_Ev:
+        u.writes = 0; // the interpreter leaves the (undefined) flags alone
+        break;
     default:
         if (by_cl) {
             u.writes = 0; // a count of 0 leaves every flag as it was
@@ -56,10 +62,15 @@ FlagUse flag_use(const cpu::DecodedInsn& insn, bool native) {
     case InsnId::PUSH_Zv: case InsnId::POP_Zv: case InsnId::PUSH_Iz: case InsnId::PUSH_Ib:
     case InsnId::CALL_Jz: case InsnId::RET: case InsnId::RET_Iw: case InsnId::LEAVE:
     case InsnId::CALL_Ev:
+    case InsnId::DIV_Ev: case InsnId::IDIV_Ev: // #DE
         u.may_fault = true;
         break;
     default:
         break;
+    }
+    // x87 lowerings call the interpreter for #NM, #MF and operands they do not handle.
+    if (info.attrs & cpu::kFpu) {
+        u.may_fault = true;
     }
     return u;
 }

@@ -140,12 +140,23 @@ void emit_cmpxchg(BlockCompiler& bc) {
     bc.flags_written(cpu::kArithFlags);
 }
 
+/// BSWAP r32 (the 16-bit form, which clears the register, stays with the interpreter).
+bool can_bswap(const DecodedInsn& in, u32) { return in.opsize == 4; }
+
+void emit_bswap(BlockCompiler& bc) {
+    x86::Assembler& a = bc.a();
+    a.mov(x86::eax, bc.gpr_op(0));
+    a.bswap(x86::eax);
+    a.mov(bc.gpr_op(0), x86::eax);
+}
+
 } // namespace
 
 void install_lower_bit(LoweringTable& t) {
     auto set = [&](InsnId id, auto can, auto emit) {
         t.fn[static_cast<usize>(id)] = Lowering{can, emit};
     };
+    set(InsnId::BSWAP_Zy, can_bswap, emit_bswap);
     set(InsnId::BT_EvIb, can_bt<Bt::Test>, emit_bt<Bt::Test>);
     set(InsnId::BT_EvGv, can_bt<Bt::Test>, emit_bt<Bt::Test>);
     set(InsnId::BTS_EvIb, can_bt<Bt::Set>, emit_bt<Bt::Set>);

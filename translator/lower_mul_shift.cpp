@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Lowerings of IMUL (two- and three-operand forms) and of the shifts and rotates by an
-// immediate, by 1 and by CL. Flags follow the interpreter's choices where the SDM leaves them
+// Lowerings of IMUL (two- and three-operand forms), of the one-operand MUL/IMUL and DIV/IDIV
+// (32-bit), of the shifts and rotates by an immediate, by 1 and by CL, and of SHLD/SHRD
+// (32-bit). Flags follow the interpreter's choices where the SDM leaves them
 // undefined, so that both engines agree bit for bit (cpu/interp/muldiv.cpp, shift.cpp):
 //  - IMUL: CF = OF = overflow; SF ZF PF from the low half of the result; AF = 0.
 //  - shifts and rotates by more than one: the flags of the last single-bit step. The host gives
@@ -115,6 +116,138 @@ template <Sh Op> void emit_shift(BlockCompiler& bc) {
     bc.flags_written(written, !rotate);
 }
 
+// ---- one-operand MUL/IMUL, DIV/IDIV (32-bit) ----
+
+bool can_muldiv(const DecodedInsn& in, u32 flags) {
+    return in.op[0].size == 4 && (in.op[0].kind == OperandKind::Reg || in.op[0].kind == OperandKind::Mem) &&
+           mem_ok(in, flags);
+}
+
+/// The r/m operand into esi.
+void load_rm32(BlockCompiler& bc) {
+    const DecodedInsn& in = bc.insn();
+    if (in.op[0].kind == OperandKind::Mem) {
+        bc.mem_host(mmu::Access::Read, 4);
+        bc.a().mov(x86::esi, x86::dword_ptr(x86::rdx));
+    } else {
+        bc.a().mov(x86::esi, bc.gpr_op(0));
+    }
+}
+
+/// EDX:EAX = EAX * r/m. Flags as the interpreter's mul_flags: CF = OF = the high half is
+/// significant (the host's), SF ZF PF from EAX, AF = 0.
+template <bool Signed> void emit_mul1(BlockCompiler& bc) {
+    x86::Assembler& a = bc.a();
+    load_rm32(bc);
+    a.mov(x86::eax, bc.gpr(cpu::kRax, 4));
+    if (Signed) {
+        a.imul(x86::esi);
+    } else {
+        a.mul(x86::esi);
+    }
+    a.mov(bc.gpr(cpu::kRax, 4), x86::eax);
+    a.mov(bc.gpr(cpu::kRdx, 4), x86::edx);
+    if (!bc.flags_live(cpu::kArithFlags)) {
+        return;
+    }
+    a.setc(x86::cl);
+    a.movzx(x86::ecx, x86::cl);
+    a.imul(x86::ecx, x86::ecx, static_cast<i32>(cpu::kCF | cpu::kOF));
+    a.test(x86::eax, x86::eax);
+    a.pushfq();
+    a.pop(x86::rdi);
+    a.and_(x86::edi, static_cast<i32>(cpu::kSF | cpu::kZF | cpu::kPF));
+    a.or_(x86::edi, x86::ecx);
+    bc.flags_store(x86::edi, cpu::kArithFlags);
+}
+
+/// EAX = EDX:EAX / r/m, EDX = the remainder; the flags are left alone (the interpreter's
+/// choice). A zero divisor or a quotient that does not fit raises #DE: the interpreter's,
+/// out of line, before anything changed.
+void emit_div(BlockCompiler& bc) {
+    x86::Assembler& a = bc.a();
+    load_rm32(bc);
+    a.test(x86::esi, x86::esi);
+    a.jz(bc.slow_label());
+    a.mov(x86::edx, bc.gpr(cpu::kRdx, 4));
+    a.cmp(x86::edx, x86::esi);
+    a.jae(bc.slow_label());
+    a.mov(x86::eax, bc.gpr(cpu::kRax, 4));
+    a.div(x86::esi);
+    a.mov(bc.gpr(cpu::kRax, 4), x86::eax);
+    a.mov(bc.gpr(cpu::kRdx, 4), x86::edx);
+}
+
+/// IDIV: the 64-bit dividend divided on the host in 64 bits (no host fault but INT64_MIN / -1,
+/// kept away by sending a divisor of -1 to the interpreter), then #DE unless the quotient fits.
+void emit_idiv(BlockCompiler& bc) {
+    x86::Assembler& a = bc.a();
+    load_rm32(bc);
+    a.test(x86::esi, x86::esi);
+    a.jz(bc.slow_label());
+    a.cmp(x86::esi, -1);
+    a.je(bc.slow_label());
+    a.movsxd(x86::rsi, x86::esi);
+    a.mov(x86::eax, bc.gpr(cpu::kRax, 4));
+    a.mov(x86::edx, bc.gpr(cpu::kRdx, 4));
+    a.shl(x86::rdx, 32);
+    a.or_(x86::rax, x86::rdx);
+    a.cqo();
+    a.idiv(x86::rsi);
+    a.movsxd(x86::rcx, x86::eax);
+    a.cmp(x86::rcx, x86::rax);
+    a.jne(bc.slow_label());
+    a.mov(bc.gpr(cpu::kRax, 4), x86::eax);
+    a.mov(bc.gpr(cpu::kRdx, 4), x86::edx);
+}
+
+// ---- SHLD/SHRD (32-bit) ----
+
+/// Count 0 (immediate) stays with the interpreter (it changes nothing but reads the operand).
+bool can_dshift(const DecodedInsn& in, u32 flags) {
+    if (in.op[0].size != 4 || in.op[1].kind != OperandKind::Reg || !mem_ok(in, flags) ||
+        (in.op[0].kind != OperandKind::Reg && in.op[0].kind != OperandKind::Mem)) {
+        return false;
+    }
+    return in.op[2].kind == OperandKind::Reg || (in.imm & 31) != 0;
+}
+
+/// The host's SHLD/SHRD give the result, CF SF ZF PF; OF is the interpreter's for every
+/// count (the sign changed), AF = 0. A CL count of 0 changes nothing.
+template <bool Left> void emit_dshift(BlockCompiler& bc) {
+    x86::Assembler& a = bc.a();
+    const DecodedInsn& in = bc.insn();
+    x86::Mem dst = bc.gpr_op(0);
+    if (in.op[0].kind == OperandKind::Mem) {
+        bc.mem_host(mmu::Access::Write, 4);
+        dst = x86::dword_ptr(x86::rdx);
+    }
+    Label done = a.newLabel();
+    const bool by_cl = in.op[2].kind == OperandKind::Reg;
+    if (by_cl) {
+        a.movzx(x86::ecx, bc.gpr(cpu::kRcx, 1));
+        a.and_(x86::ecx, 31);
+        a.jz(done);
+    }
+    a.mov(x86::edi, dst);
+    a.mov(x86::esi, bc.gpr_op(1));
+    a.mov(x86::eax, x86::edi);
+    const Operand count = by_cl ? Operand(x86::cl) : Operand(imm(static_cast<u32>(in.imm & 31)));
+    a.emit(Left ? x86::Inst::kIdShld : x86::Inst::kIdShrd, x86::eax, x86::esi, count);
+    a.mov(dst, x86::eax);
+    if (bc.flags_live(cpu::kArithFlags)) {
+        a.pushfq();
+        a.pop(x86::rcx);
+        a.and_(x86::ecx, static_cast<i32>(cpu::kCF | cpu::kSF | cpu::kZF | cpu::kPF));
+        a.xor_(x86::edi, x86::eax);
+        a.shr(x86::edi, 31);
+        a.shl(x86::edi, 11); // OF
+        a.or_(x86::ecx, x86::edi);
+        bc.flags_store(x86::ecx, cpu::kArithFlags);
+    }
+    a.bind(done);
+}
+
 } // namespace
 
 void install_lower_mul_shift(LoweringTable& t) {
@@ -137,6 +270,14 @@ void install_lower_mul_shift(LoweringTable& t) {
     TX86_SHIFT_ROWS(SHR, Shr)
     TX86_SHIFT_ROWS(SAR, Sar)
 #undef TX86_SHIFT_ROWS
+    set(InsnId::MUL_Ev, can_muldiv, emit_mul1<false>);
+    set(InsnId::IMUL_Ev, can_muldiv, emit_mul1<true>);
+    set(InsnId::DIV_Ev, can_muldiv, emit_div);
+    set(InsnId::IDIV_Ev, can_muldiv, emit_idiv);
+    set(InsnId::SHLD_EvGvIb, can_dshift, emit_dshift<true>);
+    set(InsnId::SHLD_EvGvCL, can_dshift, emit_dshift<true>);
+    set(InsnId::SHRD_EvGvIb, can_dshift, emit_dshift<false>);
+    set(InsnId::SHRD_EvGvCL, can_dshift, emit_dshift<false>);
 }
 
 } // namespace translator

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Lowerings of the frequent simple system and miscellany rows: CLI, CLD/STD, CLC/STC/CMC,
-// PUSHF and PUSH r/m at ring 0, and the instructions that do nothing observable here (fences,
+// SAHF, PUSHF and PUSH r/m at ring 0, and the instructions that do nothing observable here (fences,
 // hint NOPs). The IOPL/VME cases of CLI and PUSHF stay with the interpreter.
 #include "translator/lower_common.h"
 
@@ -57,6 +57,13 @@ void emit_push_ev(BlockCompiler& bc) {
     lower::emit_push_esi(bc);
 }
 
+/// SAHF: SF ZF AF PF CF from AH (OF and the rest kept), as the interpreter's set_flags.
+void emit_sahf(BlockCompiler& bc) {
+    x86::Assembler& a = bc.a();
+    a.movzx(x86::eax, bc.gpr(4, 1, true)); // AH: register 4, high byte
+    bc.flags_store(x86::eax, cpu::kSF | cpu::kZF | cpu::kAF | cpu::kPF | cpu::kCF);
+}
+
 } // namespace
 
 void install_lower_system(LoweringTable& t) {
@@ -71,6 +78,7 @@ void install_lower_system(LoweringTable& t) {
     set(InsnId::CMC, can_always, emit_cmc);
     set(InsnId::PUSHF, can_pushf, emit_pushf);
     set(InsnId::PUSH_Ev, can_push_ev, emit_push_ev);
+    set(InsnId::SAHF, can_always, emit_sahf);
     for (InsnId id : {InsnId::LFENCE, InsnId::MFENCE, InsnId::SFENCE, InsnId::NOP_Ev, InsnId::NOP_Ev_0F18_4,
                       InsnId::NOP_Ev_0F18_5, InsnId::NOP_Ev_0F18_6, InsnId::NOP_Ev_0F18_7, InsnId::NOP_Ev_0F19,
                       InsnId::NOP_Ev_0F1A, InsnId::NOP_Ev_0F1B, InsnId::NOP_Ev_0F1C, InsnId::NOP_Ev_0F1D,

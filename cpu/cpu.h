@@ -113,6 +113,9 @@ public:
     /// Execution recorder (flight recorder, -d exec, trace files; tools/trace), nullptr = none.
     /// Attach it before the first run(): translated code is emitted with or without it.
     TraceRecorder* recorder = nullptr;
+    /// -trace-regs: the interpreter records the registers each instruction changes (the
+    /// translator does not; the frontend selects the interpreter with it).
+    bool trace_regs = false;
     /// The last exception whose delivery faulted, step by step (cpu/fault_explain.h explains it).
     FaultChain fault_chain;
 

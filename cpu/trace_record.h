@@ -32,6 +32,23 @@ inline constexpr u32 kTraceCr3 = 0xFFFFFF03u;       ///< CR3 loaded: aux = new C
 inline constexpr u32 kTracePortWrite = 0xFFFFFF04u; ///< OUT: aux = port | (value & 0xFFFF) << 16
 /// The stream has a hole before this record (recording paused); icount is where it resumes.
 inline constexpr u32 kTraceGap = 0xFFFFFF05u;
+/// -trace-regs: a register the instruction at icount changed. aux = its new value; the
+/// record's icount field holds the instruction count in bits 0..55 and the TraceReg in 56..63.
+inline constexpr u32 kTraceRegWrite = 0xFFFFFF06u;
+inline constexpr unsigned kTraceRegShift = 56;
+inline constexpr u64 kTraceIcountMask = (u64{1} << kTraceRegShift) - 1;
+
+/// The instruction count a record carries (without kTraceRegWrite's register bits).
+inline u64 record_icount(const TraceRecord& r) { return r.icount & kTraceIcountMask; }
+
+/// The registers -trace-regs reports, in the order they are printed.
+enum TraceReg : u8 {
+    kTrEax, kTrEcx, kTrEdx, kTrEbx, kTrEsp, kTrEbp, kTrEsi, kTrEdi, // = GPR numbers
+    kTrEflags,
+    kTrEs, kTrCs, kTrSs, kTrDs, kTrFs, kTrGs, // selectors, in segment-register order
+    kTrCr0, kTrCr2, kTrCr3, kTrCr4,
+    kTraceRegCount
+};
 
 /// A translated block (or one interpreted instruction) as the records refer to it. The bytes
 /// are those translated, so a later self-modification does not change what the trace shows.
@@ -86,6 +103,11 @@ public:
             needed = 1;
         }
         put(tag, aux, icount);
+    }
+
+    /// -trace-regs: register `reg` now holds `value`, changed by the instruction at `icount`.
+    void put_reg(TraceReg reg, u32 value, u64 icount, u8 cpl) {
+        put_event(kTraceRegWrite, value, (icount & kTraceIcountMask) | u64{reg} << kTraceRegShift, cpl);
     }
 
 protected:

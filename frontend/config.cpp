@@ -24,7 +24,7 @@ enum class Opt {
     RingLogFile, // the ring-transition log
     GdbDefault, Gdb, StartPaused, MonitorDev, QmpDev, // the gdb stub and the monitor
     Flight, FlightDumpOn, // the flight recorder
-    TraceFile, ExitAtIcount, TraceFilter, // instruction tracing
+    TraceFile, TraceRegs, ExitAtIcount, TraceFilter, // instruction tracing
 };
 
 struct OptDef {
@@ -54,6 +54,7 @@ constexpr std::array kOptions = {
     OptDef{"flight", Opt::Flight, true},   OptDef{"flight-dump-on", Opt::FlightDumpOn, true},
     // Instruction tracing (the filters all parse in tools/trace/trace_options.cpp).
     OptDef{"trace-file", Opt::TraceFile, true}, OptDef{"exit-at-icount", Opt::ExitAtIcount, true},
+    OptDef{"trace-regs", Opt::TraceRegs, false},
     OptDef{"dfilter", Opt::TraceFilter, true}, OptDef{"dcpl", Opt::TraceFilter, true},
     OptDef{"dcr3", Opt::TraceFilter, true},    OptDef{"dicount", Opt::TraceFilter, true},
     OptDef{"dstart", Opt::TraceFilter, true},  OptDef{"dstop", Opt::TraceFilter, true},
@@ -579,6 +580,9 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
                 return fail(err);
             }
             break;
+        case Opt::TraceRegs:
+            cfg.trace.regs = true;
+            break;
         case Opt::TraceFile:
         case Opt::ExitAtIcount:
         case Opt::TraceFilter:
@@ -598,6 +602,19 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
         case Opt::Version:
             cfg.show_version = true;
             return {cfg, {}};
+        }
+    }
+
+    if (cfg.trace.regs) {
+        u32 mask = 0;
+        std::string bad;
+        base::parse_log_items(cfg.log_items, mask, bad);
+        if (cfg.trace.file.empty() && !(mask & base::kLogExec)) {
+            return fail("tx86: -trace-regs adds to a trace: give -trace-file FILE or -d exec too");
+        }
+        if (cfg.accel == "lockstep") {
+            return fail("tx86: -trace-regs runs on the interpreter; it cannot be used with "
+                        "-accel lockstep");
         }
     }
 
@@ -682,6 +699,9 @@ std::string help_text() {
            "-trace-file file         record executed instructions to a compressed binary trace\n"
            "                         (read it with tx86-trace print|count|stats|diff)\n"
            + std::string(tools::filter_help()) +
+           "-trace-regs              also record the registers each instruction changed\n"
+           "                         (general, EFLAGS, selectors, CR0/2/3/4); runs the\n"
+           "                         interpreter, as -d cpu does\n"
            "-exit-at-icount n        end the run (status 0) once n instructions have run\n"
            "\n"
            "Options may be written with one or two leading dashes.\n";

@@ -102,9 +102,10 @@ int main(int argc, char** argv) {
     bc.debugcon = debugcon.get();
     bc.no_reboot = cfg.no_reboot;
     bc.accel = cfg.accel;
-    if (bc.accel == "jit" && (mask & base::kLogCpu)) {
-        // -d cpu dumps the registers before every instruction, which only the interpreter
-        // stops for; -d exec runs on the translator, through the recorder (tools/trace).
+    if (bc.accel == "jit" && ((mask & base::kLogCpu) || cfg.trace.regs)) {
+        // -d cpu dumps the registers before every instruction, and -trace-regs compares them
+        // after each, which only the interpreter stops for; -d exec alone runs on the
+        // translator, through the recorder (tools/trace).
         bc.accel = "interp";
     }
     bc.kernel_path = cfg.kernel;

@@ -171,6 +171,36 @@ bool fetch_decode(Cpu& cpu, u64 lin, unsigned cs, DecodedInsn& insn, Status& st)
     cpu.recorder->put_block(cpu.recorder->define_block(d, insn.bytes), cpu.icount);
 }
 
+/// -trace-regs: the registers an instruction may change, as TraceReg orders them.
+struct RegSnapshot {
+    u32 v[kTraceRegCount];
+};
+
+void snapshot_regs(CpuState& s, RegSnapshot& out) {
+    for (unsigned i = 0; i < 8; ++i) {
+        out.v[kTrEax + i] = static_cast<u32>(s.gpr[i]);
+    }
+    out.v[kTrEflags] = read_eflags(s);
+    for (unsigned i = 0; i < 6; ++i) {
+        out.v[kTrEs + i] = s.seg[i].selector;
+    }
+    out.v[kTrCr0] = static_cast<u32>(s.cr0);
+    out.v[kTrCr2] = static_cast<u32>(s.cr2);
+    out.v[kTrCr3] = static_cast<u32>(s.cr3);
+    out.v[kTrCr4] = static_cast<u32>(s.cr4);
+}
+
+/// Records what the instruction that ran at `icount` changed, relative to `before`.
+[[gnu::noinline]] void record_reg_changes(Cpu& cpu, const RegSnapshot& before, u64 icount) {
+    RegSnapshot after;
+    snapshot_regs(cpu.s, after);
+    for (unsigned r = 0; r < kTraceRegCount; ++r) {
+        if (after.v[r] != before.v[r]) {
+            cpu.recorder->put_reg(static_cast<TraceReg>(r), after.v[r], icount, cpu.s.cpl);
+        }
+    }
+}
+
 /// Runs one decoded instruction at linear address `lin`: trace hooks, handler, commit of rIP,
 /// single-step trap, fault delivery.
 inline Status execute(Cpu& cpu, const DecodedInsn& insn, u64 lin, unsigned cs,
@@ -190,9 +220,17 @@ inline Status execute(Cpu& cpu, const DecodedInsn& insn, u64 lin, unsigned cs,
     const u64 ip_mask = cs == 2 ? 0xFFFF : (cs == 4 ? 0xFFFFFFFFu : ~u64{0});
     cpu.next_rip = (s.rip + insn.length) & ip_mask;
     const bool tf = (s.eflags & kTF) != 0;
+    const bool regs = cpu.trace_regs && cpu.recorder;
+    RegSnapshot before;
+    if (regs) [[unlikely]] {
+        snapshot_regs(s, before);
+    }
     const Status st = handlers[static_cast<usize>(insn.id)](cpu, insn);
     if (st == Status::Ok) [[likely]] {
         s.rip = cpu.next_rip;
+        if (regs) [[unlikely]] {
+            record_reg_changes(cpu, before, cpu.icount);
+        }
         ++cpu.icount;
         if (tf) [[unlikely]] {
             // Single-step trap after the instruction (SDM Vol. 3A, 17.3.1.4).

@@ -171,6 +171,15 @@ TEST_CASE("-rtc base sets where the guest's clock starts", "[config]") {
     CHECK(contains(bad({"-rtc", "clock=vm"}), "unsupported -rtc option 'clock=vm'"));
 }
 
+TEST_CASE("-trace-regs adds to a trace and needs the interpreter", "[config]") {
+    CHECK(ok({"-trace-file", "t", "-trace-regs"}).trace.regs);
+    CHECK(ok({"-d", "exec", "-trace-regs"}).trace.regs);
+    CHECK_FALSE(ok({"-trace-file", "t"}).trace.regs);
+    CHECK(contains(bad({"-trace-regs"}), "give -trace-file FILE or -d exec too"));
+    CHECK(contains(bad({"-trace-file", "t", "-trace-regs", "-accel", "lockstep"}),
+                   "cannot be used with -accel lockstep"));
+}
+
 TEST_CASE("accelerator selection", "[config][accel]") {
     CHECK(ok({"-accel", "interp"}).accel == "interp");
     CHECK(ok({"-accel", "jit"}).accel == "jit");

@@ -210,3 +210,25 @@ TEST_CASE("a gate drops blocks and the time before a window; events still pass",
     CHECK(out.events[0].kind == tools::TraceEvent::Kind::Cr3Load);
     CHECK(dec.bad_records() == 0);
 }
+
+TEST_CASE("-trace-regs records follow the instruction that changed the register", "[trace]") {
+    Fixture f;
+    // A's second instruction (icount 101) set EAX and EFLAGS; the register rides in the top
+    // bits of the record's icount field.
+    auto reg = [](cpu::TraceReg r, u64 icount, u32 value) {
+        return rec(cpu::kTraceRegWrite, icount | u64{r} << cpu::kTraceRegShift, value);
+    };
+    f.dec.feed(std::vector<cpu::TraceRecord>{rec(0, 100), reg(cpu::kTrEax, 101, 7),
+                                             reg(cpu::kTrEflags, 101, 0x246), rec(1, 104)});
+    f.dec.finish(107);
+    CHECK(f.out.log == std::vector<std::string>{"exec 0 0+2 @100 cr3=4096",
+                                                "reg @101 aux=7 reg=0 cpl=0",
+                                                "reg @101 aux=582 reg=8 cpl=0",
+                                                "exec 0 2+2 @102 cr3=4096",
+                                                "exec 1 0+3 @104 cr3=4096"});
+    CHECK(f.dec.bad_records() == 0);
+    // A register number past the last is a bad record, not an event.
+    f.dec.feed(std::vector<cpu::TraceRecord>{
+        rec(cpu::kTraceRegWrite, 108 | u64{cpu::kTraceRegCount} << cpu::kTraceRegShift, 1)});
+    CHECK(f.dec.bad_records() == 1);
+}

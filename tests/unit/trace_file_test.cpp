@@ -56,7 +56,15 @@ void feed_sample(tools::StreamSink& s) {
     cr3.aux = 0x7000;
     cr3.icount = 107;
     s.event(cr3);
-    s.exec({0, 1, 3, 5000, 0x7000}); // the counter jumped (a filter dropped instructions)
+    s.exec({0, 1, 1, 5000, 0x7000}); // the counter jumped (a filter dropped instructions)
+    tools::TraceEvent reg; // -trace-regs: the instruction at 5000 set ESP
+    reg.kind = tools::TraceEvent::Kind::RegWrite;
+    reg.reg = cpu::kTrEsp;
+    reg.aux = 0xC0DEF00Du;
+    reg.cpl = 3;
+    reg.icount = 5000;
+    s.event(reg);
+    s.exec({0, 2, 2, 5001, 0x7000});
     tools::TraceEvent out;
     out.kind = tools::TraceEvent::Kind::PortWrite;
     out.aux = 0x3f8 | u32{'A'} << 16;

@@ -51,13 +51,16 @@ class Collector final : public tools::StreamSink {
     }
     void event(const tools::TraceEvent& e) override {
         events.push_back(e);
-        static const char* const kKinds[] = {"int", "cr3", "out", "gap"};
+        static const char* const kKinds[] = {"int", "cr3", "out", "gap", "reg"};
         std::string l = std::string(kKinds[static_cast<int>(e.kind)]) + " @" +
                         std::to_string(e.icount) + " aux=" + std::to_string(e.aux);
         if (e.kind == tools::TraceEvent::Kind::Interrupt) {
             l += " err=" + (e.has_error ? std::to_string(e.error) : std::string("-")) +
                  " handler=" +
                  (e.handler == tools::kNoBlock ? std::string("?") : std::to_string(e.handler));
+        }
+        if (e.kind == tools::TraceEvent::Kind::RegWrite) {
+            l += " reg=" + std::to_string(e.reg) + " cpl=" + std::to_string(e.cpl);
         }
         log.push_back(l);
     }

@@ -139,6 +139,16 @@ void RecordDecoder::feed(std::span<const cpu::TraceRecord> records) {
             ev.kind = TraceEvent::Kind::PortWrite;
             m_pending.push_back(ev);
             break;
+        case cpu::kTraceRegWrite:
+            ev.kind = TraceEvent::Kind::RegWrite;
+            ev.icount = cpu::record_icount(r);
+            ev.reg = static_cast<u8>(r.icount >> cpu::kTraceRegShift);
+            if (ev.reg >= cpu::kTraceRegCount) {
+                ++m_bad;
+                break;
+            }
+            m_pending.push_back(ev);
+            break;
         case cpu::kTraceGap:
             // Recording paused: the open block ran up to the pause at most; no instruction
             // is known missing beyond what the gap itself says.
@@ -197,7 +207,8 @@ void RecordDecoder::close_open(u64 next_icount, u32 next_block, bool count_missi
     u32 done = 0;
     for (const TraceEvent& ev : m_pending) {
         u32 pos = count;
-        if (ev.kind == TraceEvent::Kind::Cr3Load || ev.kind == TraceEvent::Kind::PortWrite) {
+        if (ev.kind == TraceEvent::Kind::Cr3Load || ev.kind == TraceEvent::Kind::PortWrite ||
+            ev.kind == TraceEvent::Kind::RegWrite) {
             // After the instruction at ev.icount (the one that did it).
             pos = ev.icount < start ? 0
                                     : static_cast<u32>(std::min<u64>(ev.icount - start + 1, count));

@@ -46,6 +46,7 @@ bool RecordGate::event_needed(u32 tag, u32 aux, u8 cpl) const {
         return cpl_kept(cpl);
     }
     case cpu::kTraceCr3:
+    case cpu::kTraceRegWrite:
         return cpl_kept(cpl);
     default:
         return true; // gaps, and anything new: the consumer decides

@@ -41,9 +41,9 @@ u64 Recorder::live_icount() const {
     // Without a CPU (unit tests) the stream ends at the last record.
     const cpu::TraceRecord* base = m_current->records.get();
     if (cursor > base) {
-        return (cursor - 1)->icount;
+        return cpu::record_icount(*(cursor - 1));
     }
-    return m_ring.empty() ? 0 : m_ring.back()->records[m_capacity - 1].icount;
+    return m_ring.empty() ? 0 : cpu::record_icount(m_ring.back()->records[m_capacity - 1]);
 }
 
 Recorder::Buffer* Recorder::take_buffer(std::unique_lock<std::mutex>& lock) {
@@ -96,7 +96,8 @@ bool Recorder::buffer_needed() const {
         return true;
     }
     const cpu::TraceRecord* r = m_current->records.get();
-    return needed && m_record_gate->window_needed(r[0].icount, r[m_capacity - 1].icount);
+    return needed && m_record_gate->window_needed(cpu::record_icount(r[0]),
+                                                  cpu::record_icount(r[m_capacity - 1]));
 }
 
 /// Tells the consumer the current buffer's records are skipped (caller holds m_mu). Runs of
@@ -111,7 +112,15 @@ void Recorder::skip_over(u64 cr3) {
         return;
     }
     Handoff h;
-    h.skip_icount = m_current->records[0].icount;
+    // Where the next block was entered: its record's count (events before it name the
+    // instruction that made them, inside the block still open).
+    h.skip_icount = live_icount();
+    for (usize i = 0; i < m_capacity; ++i) {
+        if (m_current->records[i].id < cpu::kTraceTagFirst) {
+            h.skip_icount = m_current->records[i].icount;
+            break;
+        }
+    }
     h.skip_cr3 = cr3;
     m_queue.push_back(h);
 }

@@ -36,6 +36,7 @@ struct TraceEvent {
         Cr3Load,   ///< aux = new CR3; applies to the instructions after icount
         PortWrite, ///< aux = port | value << 16; done by the instruction at icount
         Gap,       ///< the stream lost instructions before icount (recording paused)
+        RegWrite,  ///< -trace-regs: the instruction at icount set register `reg` to aux
     };
     Kind kind = Kind::Gap;
     bool has_error = false; ///< Interrupt: an error code was pushed
@@ -43,6 +44,7 @@ struct TraceEvent {
     u32 error = 0;          ///< Interrupt: the error code
     u32 handler = kNoBlock; ///< Interrupt: the block entered next (the handler), if known
     u8 cpl = 0;             ///< the CPL of the code running when it happened
+    u8 reg = 0;             ///< RegWrite: the cpu::TraceReg
     u64 icount = 0;         ///< the instruction counter when it happened
     u64 cr3 = 0;            ///< the CR3 in force when it happened (a Cr3Load's old value)
 

@@ -35,6 +35,20 @@ const char* interrupt_source_name(u8 source) {
     return source < 6 ? kNames[source] : "?";
 }
 
+const char* trace_reg_name(u8 reg) {
+    static const char* const kNames[cpu::kTraceRegCount] = {
+        "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "eflags", "es",
+        "cs",  "ss",  "ds",  "fs",  "gs",  "cr0", "cr2", "cr3", "cr4"};
+    return reg < cpu::kTraceRegCount ? kNames[reg] : "?";
+}
+
+std::string trace_reg_text(u8 reg, u32 value) {
+    char tmp[32];
+    const bool selector = reg >= cpu::kTrEs && reg <= cpu::kTrGs;
+    std::snprintf(tmp, sizeof tmp, selector ? " %s=%04x" : " %s=%08x", trace_reg_name(reg), value);
+    return tmp;
+}
+
 TextPrinter::TextPrinter(BlockCatalog& catalog, std::FILE* out, Style style)
     : m_catalog(catalog), m_out(out), m_style(style) {}
 
@@ -108,6 +122,9 @@ std::string TextPrinter::event_line(const TraceEvent& ev) {
         std::snprintf(line, sizeof line,
                       "gap: instructions before icount %" PRIu64 " were not recorded", ev.icount);
         break;
+    case TraceEvent::Kind::RegWrite:
+        std::snprintf(line, sizeof line, "regs:%s", trace_reg_text(ev.reg, ev.aux).c_str());
+        break;
     }
     return line;
 }
@@ -120,6 +137,10 @@ void TextPrinter::exec(const ExecSpan& span) {
     if (!view) {
         return;
     }
+    // (Flushed before, not after: the last line stays in the buffer for its registers.)
+    if (m_buf.size() >= kFlushBytes) {
+        write_buffer();
+    }
     for (u32 i = span.first; i < span.first + span.count; ++i) {
         const TracedInsn insn = traced_insn(*view, span, i);
         if (m_style.icount_column) {
@@ -127,13 +148,38 @@ void TextPrinter::exec(const ExecSpan& span) {
         }
         append_insn(m_buf, *view, insn);
         m_buf += '\n';
-    }
-    if (m_buf.size() >= kFlushBytes) {
-        write_buffer();
+        m_line_icount = insn.icount;
+        m_line_has_regs = false;
     }
 }
 
+void TextPrinter::register_write(const TraceEvent& ev) {
+    if (!m_style.registers) {
+        return;
+    }
+    if (m_line_icount == ev.icount && !m_buf.empty() && m_buf.back() == '\n') {
+        m_buf.pop_back(); // onto the line of the instruction that changed it
+        m_buf += m_line_has_regs ? "" : "  ;";
+    } else {
+        if (m_buf.size() >= kFlushBytes) {
+            write_buffer();
+        }
+        if (m_style.icount_column) {
+            append_icount(m_buf, ev.icount);
+        }
+        m_buf += "regs:";
+        m_line_icount = ev.icount;
+    }
+    m_buf += trace_reg_text(ev.reg, ev.aux);
+    m_buf += '\n';
+    m_line_has_regs = true;
+}
+
 void TextPrinter::event(const TraceEvent& ev) {
+    if (ev.kind == TraceEvent::Kind::RegWrite) {
+        register_write(ev);
+        return;
+    }
     const bool wanted =
         ev.kind == TraceEvent::Kind::Gap ||
         (ev.kind == TraceEvent::Kind::Interrupt ? m_style.interrupts : m_style.other_events);
@@ -145,6 +191,7 @@ void TextPrinter::event(const TraceEvent& ev) {
     }
     m_buf += event_line(ev);
     m_buf += '\n';
+    m_line_icount = kNoLine;
     if (m_buf.size() >= kFlushBytes) {
         write_buffer();
     }

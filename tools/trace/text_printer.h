@@ -24,6 +24,8 @@ class TextPrinter final : public StreamSink {
         bool instructions = true;   ///< instruction lines
         bool interrupts = true;     ///< interrupt lines (as -d int)
         bool other_events = true;   ///< CR3 loads and port writes (gaps are always printed)
+        /// -trace-regs: "; eax=... eflags=..." after an instruction, what it changed
+        bool registers = true;
     };
 
     TextPrinter(BlockCatalog& catalog, std::FILE* out, Style style);
@@ -50,7 +52,18 @@ class TextPrinter final : public StreamSink {
     /// By block id: "bytes  disassembly" of each instruction, made on first use.
     std::vector<std::unique_ptr<std::vector<std::string>>> m_text;
     std::string m_buf;
+    /// The instruction count of the instruction line m_buf ends with (kNoLine: something
+    /// else), so that the registers it changed join its line.
+    static constexpr u64 kNoLine = ~u64{0};
+    u64 m_line_icount = kNoLine;
+    bool m_line_has_regs = false;
+    void register_write(const TraceEvent& ev);
 };
+
+/// The name -trace-regs prints for a cpu::TraceReg ("eax", "eflags", "cs", "cr3", ...).
+const char* trace_reg_name(u8 reg);
+/// " name=value" as -trace-regs prints it (selectors in 4 hex digits, the rest in 8).
+std::string trace_reg_text(u8 reg, u32 value);
 
 /// The name -d int uses for an interrupt source (cpu::IntSource's order).
 const char* interrupt_source_name(u8 source);

@@ -26,6 +26,8 @@
 //                     7 Gap      icount
 //                     8 Second                         one whole block ran: its predecessor's
 //                                                      second successor
+//                     9 RegWrite icount cpl reg value  -trace-regs: the instruction at icount
+//                                                      set register reg (cpu::TraceReg)
 // Successors: writer and reader keep, per block, the two blocks that most recently followed it
 // when both ran whole (first = the latest), and which whole block ran last. When block X runs
 // whole after whole block P: if X is P's first successor nothing changes; if it is the second,
@@ -67,6 +69,7 @@ enum class Item : u8 {
     PortWrite,
     Gap,
     Second,
+    RegWrite,
     Count
 };
 

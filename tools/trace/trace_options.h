@@ -59,6 +59,7 @@ struct TraceOptions {
     TraceFilterSpec filter;
     std::string file;       ///< -trace-file FILE: the binary trace (tx86-trace reads it)
     u64 exit_at_icount = 0; ///< -exit-at-icount N: end the run after N instructions (0 = never)
+    bool regs = false;      ///< -trace-regs: record the registers each instruction changed
     bool operator==(const TraceOptions&) const = default;
 };
 

@@ -333,6 +333,22 @@ bool TraceFileReader::parse_items(const std::vector<u8>& raw, StreamSink& sink, 
             flush_batch(sink);
             sink.event(ev);
             break;
+        case Item::RegWrite: {
+            u64 reg = 0;
+            if (!num(ev.icount) || !num(b) || !num(reg) || !num(a) || b > 3 ||
+                reg >= cpu::kTraceRegCount || a > 0xFFFFFFFFu) {
+                why = why.empty() ? "a bad register write" : why;
+                return false;
+            }
+            ev.kind = TraceEvent::Kind::RegWrite;
+            ev.aux = static_cast<u32>(a);
+            ev.cpl = static_cast<u8>(b);
+            ev.reg = static_cast<u8>(reg);
+            ev.cr3 = m_cr3;
+            flush_batch(sink);
+            sink.event(ev);
+            break;
+        }
         case Item::Second: {
             const u32 id = m_successors.predict(tracefile::Successors::Guess::Second);
             if (id == tracefile::kNone) {

@@ -88,6 +88,7 @@ std::unique_ptr<TraceSession> TraceSession::start(const TraceOptions& options, u
     TraceFilter* filter = s->m_filter.get();
     s->m_record_gate = std::make_unique<RecordGate>(options.filter);
     rec.attach(cpu);
+    cpu.trace_regs = options.regs;
     rec.start_consumer(*filter, filter, [filter] { return filter->done(); }, s->m_record_gate.get());
     return s;
 }

@@ -203,6 +203,13 @@ void TraceFileWriter::event(const TraceEvent& ev) {
         item(Item::Gap);
         put_varint(m_raw, ev.icount);
         break;
+    case TraceEvent::Kind::RegWrite:
+        item(Item::RegWrite);
+        put_varint(m_raw, ev.icount);
+        put_varint(m_raw, ev.cpl);
+        put_varint(m_raw, ev.reg);
+        put_varint(m_raw, ev.aux);
+        break;
     }
     ++m_events;
 }

@@ -71,9 +71,13 @@ class Counter final : public tools::StreamSink {
         case tools::TraceEvent::Kind::Gap:
             ++gaps;
             break;
+        case tools::TraceEvent::Kind::RegWrite:
+            ++reg_writes;
+            break;
         }
     }
     u64 insns = 0, spans = 0, blocks = 0, interrupts = 0, cr3_loads = 0, port_writes = 0, gaps = 0;
+    u64 reg_writes = 0;
     u64 first = 0, end = 0;
 };
 
@@ -205,6 +209,7 @@ int run_count(const Args& args) {
     std::printf("interrupts %" PRIu64 "\n", c.interrupts);
     std::printf("cr3-loads %" PRIu64 "\n", c.cr3_loads);
     std::printf("port-writes %" PRIu64 "\n", c.port_writes);
+    std::printf("reg-writes %" PRIu64 "\n", c.reg_writes);
     std::printf("gaps %" PRIu64 "\n", c.gaps);
     if (c.insns) {
         std::printf("icount %" PRIu64 "..%" PRIu64 "\n", c.first, c.end - 1);

@@ -56,6 +56,7 @@ const LoweringTable& lowering_table() {
         install_lower_system(x);
         install_lower_bit(x);
         install_lower_x87(x);
+        install_lower_string(x);
         return x;
     }();
     return t;
@@ -106,6 +107,12 @@ void BlockCompiler::emit_ea() {
 }
 
 void BlockCompiler::seg_host(unsigned seg, mmu::Access acc, unsigned size, bool aligned) {
+    seg_host_impl(seg, acc, size, aligned, true);
+}
+
+void BlockCompiler::seg_host_page(unsigned seg, mmu::Access acc) { seg_host_impl(seg, acc, 1, true, false); }
+
+void BlockCompiler::seg_host_impl(unsigned seg, mmu::Access acc, unsigned size, bool aligned, bool chunk_test) {
     x86::Assembler& as = *m_a;
     if (key_seg_class(key_flags(), seg) == kSegLarge) {
         as.add(x86::ecx, x86::dword_ptr(kState, kOffSeg + static_cast<i32>(seg * sizeof(cpu::Segment)) + kOffSegBase));
@@ -129,7 +136,7 @@ void BlockCompiler::seg_host(unsigned seg, mmu::Access acc, unsigned size, bool 
     as.mov(x86::edx, x86::ecx);
     as.and_(x86::edx, static_cast<i32>(0xFFFFF000u | low_bits));
     as.cmp(x86::rdx, x86::qword_ptr(x86::r8, acc == mmu::Access::Write ? kTlbWriteTag : kTlbReadTag));
-    if (acc == mmu::Access::Write && m_layout.code_chunks) {
+    if (acc == mmu::Access::Write && m_layout.code_chunks && chunk_test) {
         CodePageWrite w{as.newLabel(), as.newLabel(), slow_label(), size};
         as.jne(w.check);
         as.bind(w.hit);
@@ -510,9 +517,10 @@ usize BlockCompiler::compile(Block& b, u8* dst, usize cap) {
         eip = m_next_eip;
         m_host_flags_valid = false;
         m_pending_merge = 0;
-        // A flag writer directly followed by the block's final Jcc leaves the host flags to it.
+        // A flag writer directly followed by the block's final Jcc leaves the host flags to it
+        // (not one with a slow path: its interpreter call leaves no host flags behind).
         m_fuse_next = m_index + 2 == b.ninsns && m_native[m_index] && m_native[m_index + 1] &&
-                      !in.has_mem() &&
+                      !in.has_mem() && !uses[m_index].may_fault &&
                       uses[m_index].writes == cpu::kArithFlags &&
                       (b.insns[m_index + 1].id == cpu::InsnId::JCC_Jb ||
                        b.insns[m_index + 1].id == cpu::InsnId::JCC_Jz);

@@ -58,6 +58,7 @@ void install_lower_mul_shift(LoweringTable& t);
 void install_lower_system(LoweringTable& t);
 void install_lower_bit(LoweringTable& t);
 void install_lower_x87(LoweringTable& t);
+void install_lower_string(LoweringTable& t);
 
 /// How the block ends.
 enum class BlockEnd : u8 {
@@ -97,6 +98,11 @@ public:
     void emit_ea();
     /// Given an offset in ecx: adds segment `seg`'s base and does the TLB check as mem_host.
     void seg_host(unsigned seg, mmu::Access acc, unsigned size, bool aligned = true);
+    /// As seg_host for the page of the byte at segment offset ecx, for a run of accesses
+    /// within that page that the caller bounds: the TLB must allow `acc` on the fast path.
+    /// Writes to a page holding translated code always miss (no chunk test, which looks at
+    /// one access only). On a hit: rdx = host address of the byte, ecx = its linear address.
+    void seg_host_page(unsigned seg, mmu::Access acc);
 
     /// Emits the capture of the host flags just set into guest EFLAGS: the bits of `written`
     /// that are live after this instruction. `clear_af`: AF is architecturally 0 (logic ops).
@@ -135,6 +141,7 @@ private:
     void emit_probe_jump_cache(); ///< rip in eax (and stored)
     void emit_call(const void* fn);
     void emit_icount_adjust(i64 delta);
+    void seg_host_impl(unsigned seg, mmu::Access acc, unsigned size, bool aligned, bool chunk_test);
 
     const CpuLayout& m_layout;
     JitContext& m_ctx;

@@ -33,7 +33,9 @@ struct JumpCacheEntry {
 };
 static_assert(sizeof(JumpCacheEntry) == 32);
 
-constexpr unsigned kJumpCacheBits = 13;
+/// 32K lines (1 MiB): with 8K, lines of the Linux workloads' blocks kept evicting each other
+/// (about 5M conflict misses on boot + bench/linux_bench.py, 1M now).
+constexpr unsigned kJumpCacheBits = 15;
 constexpr u32 kJumpCacheSize = 1u << kJumpCacheBits;
 
 /// Hash of a linear address into the jump cache (generated code computes the same).
@@ -52,6 +54,7 @@ struct JitStats {
     u64 helper_calls = 0;       ///< interpreter handler calls (fallbacks and slow paths)
     u64 interp_steps = 0;       ///< instructions run by the interpreter outside any block
     u64 jump_cache_fills = 0;
+    u64 map_lookups = 0;        ///< dispatcher lookups that missed the jump and block caches
     u64 smc_writes = 0;         ///< writes to pages holding translated code
     u64 exits[6] = {};          ///< dispatcher returns by ExitCode
     u64 jump_cache_clears = 0;  ///< TLB flushes that emptied the jump cache

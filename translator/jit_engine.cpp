@@ -127,6 +127,7 @@ void JitEngine::init(cpu::Cpu& cpu) {
     m_jump_cache = std::make_unique<JumpCacheEntry[]>(kJumpCacheSize);
     m_jump_cache_blocks = std::make_unique<Block*[]>(kJumpCacheSize);
     m_map.reserve(1 << 16);
+    m_block_cache = std::make_unique<BlockCacheLine[]>(kBlockCacheSize);
     m_ctx.jump_cache = m_jump_cache.get();
     m_compiler = std::make_unique<BlockCompiler>(m_layout, m_ctx);
     m_phys_generation = cpu.phys().generation();
@@ -181,6 +182,10 @@ void JitEngine::invalidate_block(Block* b) {
     auto it = m_map.find(b->key);
     if (it != m_map.end() && it->second == b) {
         m_map.erase(it);
+    }
+    BlockCacheLine& line = cache_line(b->key);
+    if (line.block == b) {
+        line = BlockCacheLine{};
     }
     m_cpu->phys().code_remove(b->key.phys_pc);
     // Nothing may jump here any more: unpatch chains into it, drop its jump-cache line.
@@ -239,6 +244,7 @@ void JitEngine::flush_all() {
     }
     m_blocks.clear();
     m_map.clear();
+    std::fill_n(m_block_cache.get(), kBlockCacheSize, BlockCacheLine{});
     m_by_page.clear();
     std::fill_n(m_jump_cache.get(), kJumpCacheSize, JumpCacheEntry{});
     m_code.reset_to(m_code_mark);
@@ -320,6 +326,28 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
     return b;
 }
 
+JitEngine::BlockCacheLine& JitEngine::cache_line(const BlockKey& key) {
+    return m_block_cache[BlockKeyHash{}(key) & (kBlockCacheSize - 1)];
+}
+
+Block* JitEngine::lookup_or_translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) {
+    BlockCacheLine& line = cache_line(key);
+    if (line.key == key && (line.block || line.untranslatable)) {
+        return line.block;
+    }
+    ++m_ctx.stats.map_lookups;
+    auto it = m_map.find(key);
+    Block* b = it != m_map.end() ? it->second : translate(cpu, key, host);
+    // A failed translation is nearly always an instruction crossing the end of its page, met
+    // again at each execution: remembering it spares the map miss and the decode every time.
+    // Leaving it to the interpreter is always correct; should the bytes there change, the
+    // line only lasts until a conflict or a flush replaces it.
+    line.key = key;
+    line.block = b;
+    line.untranslatable = b == nullptr;
+    return b;
+}
+
 Block* JitEngine::find_block(cpu::Cpu& cpu) {
     const u64 lin = (cpu.s.seg[cpu::kCs].base + cpu.s.rip) & 0xFFFFFFFFu;
     const cpu::TlbEntry* e = cpu.fetch_entry(lin);
@@ -351,8 +379,7 @@ Block* JitEngine::find_block(cpu::Cpu& cpu) {
     key.phys_pc = (e->ppage | (lin & 0xFFF)) & cpu.phys().a20_mask();
     key.cs_base = cs_base;
     key.flags = flags;
-    auto it = m_map.find(key);
-    Block* b = it != m_map.end() ? it->second : translate(cpu, key, reinterpret_cast<const u8*>(e->addend + lin));
+    Block* b = lookup_or_translate(cpu, key, reinterpret_cast<const u8*>(e->addend + lin));
     m_last_addend = e->addend;
     if (b && cpu.debug_armed() && cpu.is_breakpoint(lin)) {
         return b; // never entered but through the dispatcher, which checks the breakpoint
@@ -491,11 +518,13 @@ void JitEngine::print_stats(std::FILE* out) const {
                  "jit: blocks translated %llu (%llu instructions, %llu lowered natively), "
                  "invalidated %llu, cache flushes %llu\n"
                  "jit: dispatcher returns %llu, chains patched %llu, jump-cache fills %llu, "
-                 "interpreter calls %llu, interpreter steps %llu, writes to code pages %llu\n",
+                 "block-cache misses %llu, interpreter calls %llu, interpreter steps %llu, "
+                 "writes to code pages %llu\n",
                  (unsigned long long)s.blocks_translated, (unsigned long long)s.insns_translated,
                  (unsigned long long)s.insns_native, (unsigned long long)s.blocks_invalidated,
                  (unsigned long long)s.flushes, (unsigned long long)s.dispatches,
                  (unsigned long long)s.chains, (unsigned long long)s.jump_cache_fills,
+                 (unsigned long long)s.map_lookups,
                  (unsigned long long)s.helper_calls, (unsigned long long)s.interp_steps,
                  (unsigned long long)s.smc_writes);
     std::fprintf(out, "jit: exits: next %llu, chain %llu, irq %llu, budget %llu, stop %llu; jump-cache clears %llu\n",

@@ -48,6 +48,11 @@ private:
     /// must run the next instruction (TLB miss on the fetch, MMIO code, undecodable bytes).
     Block* find_block(cpu::Cpu& cpu);
     Block* translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host);
+    /// The block for `key` (`host`: its code bytes): the block cache, then the map, then a new
+    /// translation; nullptr when the interpreter must run it.
+    Block* lookup_or_translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host);
+    struct BlockCacheLine;
+    BlockCacheLine& cache_line(const BlockKey& key);
     void invalidate_block(Block* b);
     void flush_all();
     void chain(Block* from, unsigned slot, Block* to, uptr addend);
@@ -66,6 +71,16 @@ private:
     std::unique_ptr<u64[]> m_fallback_counts;
     std::unique_ptr<u64[]> m_miss_counts; ///< jump-cache misses by the probing block's last row
     std::unordered_map<BlockKey, Block*, BlockKeyHash> m_map;
+    /// A direct-mapped cache in front of m_map (by the key's hash), for the dispatcher's
+    /// lookups that miss the jump cache: one line costs much less than the map's bucket walk.
+    /// A line is cleared when its block is invalidated; all are when everything is flushed.
+    struct BlockCacheLine {
+        BlockKey key;
+        Block* block = nullptr;
+        bool untranslatable = false; ///< translate() failed for `key`: the interpreter runs it
+    };
+    static constexpr usize kBlockCacheSize = usize{1} << 14;
+    std::unique_ptr<BlockCacheLine[]> m_block_cache;
     std::vector<std::unique_ptr<Block>> m_blocks;
     std::unordered_map<u64, std::vector<Block*>> m_by_page; ///< physical page -> its blocks
     u64 m_phys_generation = 0;

@@ -63,6 +63,10 @@ FlagUse flag_use(const cpu::DecodedInsn& insn, bool native) {
     case InsnId::CALL_Jz: case InsnId::RET: case InsnId::RET_Iw: case InsnId::LEAVE:
     case InsnId::CALL_Ev:
     case InsnId::DIV_Ev: case InsnId::IDIV_Ev: // #DE
+    // String instructions address memory through rSI/rDI (no memory operand).
+    case InsnId::MOVSB: case InsnId::MOVS: case InsnId::STOSB: case InsnId::STOS:
+    case InsnId::LODSB: case InsnId::LODS: case InsnId::SCASB: case InsnId::SCAS:
+    case InsnId::CMPSB: case InsnId::CMPS:
         u.may_fault = true;
         break;
     default:

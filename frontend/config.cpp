@@ -605,11 +605,14 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
         }
     }
 
-    if (cfg.trace.regs) {
-        u32 mask = 0;
+    // The -d items were validated when given; their mask decides the checks below.
+    u32 log_mask = 0;
+    {
         std::string bad;
-        base::parse_log_items(cfg.log_items, mask, bad);
-        if (cfg.trace.file.empty() && !(mask & base::kLogExec)) {
+        base::parse_log_items(cfg.log_items, log_mask, bad);
+    }
+    if (cfg.trace.regs) {
+        if (cfg.trace.file.empty() && !(log_mask & base::kLogExec)) {
             return fail("tx86: -trace-regs adds to a trace: give -trace-file FILE or -d exec too");
         }
         if (cfg.accel == "lockstep") {
@@ -621,10 +624,7 @@ ParseResult parse_command_line(int argc, const char* const* argv) {
     // The ring log counts each transition once; the lockstep engine runs every instruction
     // twice (reference and translator), so it would log them twice.
     if (cfg.accel == "lockstep") {
-        u32 mask = 0;
-        std::string bad;
-        base::parse_log_items(cfg.log_items, mask, bad);
-        if (!cfg.ringlog_file.empty() || (mask & base::kLogRing)) {
+        if (!cfg.ringlog_file.empty() || (log_mask & base::kLogRing)) {
             return fail("tx86: -ringlog and -d ring cannot be used with -accel lockstep (it runs "
                         "every instruction twice); use jit or interp");
         }

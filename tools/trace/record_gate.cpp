@@ -2,12 +2,9 @@
 // RecordGate: the producer-side "could any filter keep this?" questions.
 #include "tools/trace/record_gate.h"
 
-namespace tools {
+#include "tools/trace/stream.h"
 
-bool RecordGate::has_triggers() const {
-    return m_spec.start.kind != TraceTrigger::Kind::None ||
-           m_spec.stop.kind != TraceTrigger::Kind::None;
-}
+namespace tools {
 
 bool RecordGate::block_needed(const cpu::BlockDef& def) const {
     // Every byte of the block bounds its instruction starts from above.
@@ -34,8 +31,11 @@ bool RecordGate::block_needed(const cpu::BlockDef& def) const {
 
 bool RecordGate::event_needed(u32 tag, u32 aux, u8 cpl) const {
     switch (tag) {
-    case cpu::kTraceInterrupt:
-        return cpl_kept(static_cast<u8>((aux >> 12) & 3)) || cpl_kept(static_cast<u8>((aux >> 14) & 3));
+    case cpu::kTraceInterrupt: {
+        TraceEvent ev; // for its decoding of aux
+        ev.aux = aux;
+        return cpl_kept(ev.old_cpl()) || cpl_kept(ev.new_cpl());
+    }
     case cpu::kTracePortWrite: {
         const u16 port = static_cast<u16>(aux);
         for (const TraceTrigger* t : {&m_spec.start, &m_spec.stop}) {
@@ -54,7 +54,7 @@ bool RecordGate::event_needed(u32 tag, u32 aux, u8 cpl) const {
 }
 
 bool RecordGate::window_needed(u64 first, u64 last) const {
-    if (has_triggers()) {
+    if (m_spec.has_triggers()) {
         return true;
     }
     constexpr u64 kMaxBlockInsns = 4096;

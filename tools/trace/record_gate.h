@@ -34,8 +34,7 @@ class RecordGate {
     bool window_needed(u64 first, u64 last) const;
 
   private:
-    bool cpl_kept(u8 cpl) const { return m_spec.cpl_mask == 0 || ((m_spec.cpl_mask >> cpl) & 1); }
-    bool has_triggers() const;
+    bool cpl_kept(u8 cpl) const { return m_spec.keeps_cpl(cpl); }
 
     const TraceFilterSpec m_spec;
 };

@@ -25,8 +25,7 @@ TraceFilter::TraceFilter(const TraceFilterSpec& spec, BlockCatalog& catalog, Str
       m_phase(spec.start.kind == TraceTrigger::Kind::None ? Phase::On : Phase::Waiting),
       m_passthrough(!spec.restricts()),
       m_window_only(spec.ranges.empty() && spec.cpl_mask == 0 && spec.cr3s.empty() &&
-                    spec.start.kind == TraceTrigger::Kind::None &&
-                    spec.stop.kind == TraceTrigger::Kind::None) {}
+                    !spec.has_triggers()) {}
 
 bool TraceFilter::in_ranges(u64 lin) const {
     return std::any_of(m_spec.ranges.begin(), m_spec.ranges.end(),

@@ -60,7 +60,7 @@ class TraceFilter final : public StreamSink, public SpanGate {
     void pass(const ExecSpan& span) { m_out.exec(span); }
     bool in_ranges(u64 lin) const;
     bool cr3_kept(u64 cr3) const;
-    bool cpl_kept(u8 cpl) const { return m_spec.cpl_mask == 0 || ((m_spec.cpl_mask >> cpl) & 1); }
+    bool cpl_kept(u8 cpl) const { return m_spec.keeps_cpl(cpl); }
     static bool port_fires(const TraceTrigger& t, const TraceEvent& ev);
 
     TraceFilterSpec m_spec;

@@ -203,8 +203,7 @@ std::string parse_trigger(std::string_view opt, std::string_view value, TraceTri
 
 bool TraceFilterSpec::restricts() const {
     return !ranges.empty() || cpl_mask != 0 || !cr3s.empty() || icount_first != 0 ||
-           icount_last != kMax || start.kind != TraceTrigger::Kind::None ||
-           stop.kind != TraceTrigger::Kind::None;
+           icount_last != kMax || has_triggers();
 }
 
 bool parse_u64(std::string_view s, u64& out) {

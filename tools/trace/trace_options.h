@@ -47,6 +47,12 @@ struct TraceFilterSpec {
 
     /// True when any option narrows the trace.
     bool restricts() const;
+    /// Does -dcpl keep code running at `cpl`?
+    bool keeps_cpl(u8 cpl) const { return cpl_mask == 0 || ((cpl_mask >> cpl) & 1); }
+    /// Is a -dstart or -dstop trigger armed?
+    bool has_triggers() const {
+        return start.kind != TraceTrigger::Kind::None || stop.kind != TraceTrigger::Kind::None;
+    }
     bool operator==(const TraceFilterSpec&) const = default;
 };
 

@@ -38,6 +38,7 @@ constexpr i32 kTlbAddend = offsetof(cpu::TlbEntry, addend);
 const x86::Gp kState = x86::rbx;
 const x86::Gp kCtx = x86::r12;
 const x86::Gp kTlb = x86::r13;
+const x86::Gp kDeferredFlags = x86::r10;
 
 } // namespace
 
@@ -64,17 +65,142 @@ const LoweringTable& lowering_table() {
 
 BlockCompiler::BlockCompiler(const CpuLayout& layout, JitContext& ctx) : m_layout(layout), m_ctx(ctx) {}
 
-x86::Mem BlockCompiler::gpr(unsigned idx, unsigned size, bool high) const {
+namespace {
+
+x86::Mem gpr_slot(unsigned idx, unsigned size, bool high) {
     const i32 off = high ? kOffGpr + static_cast<i32>(idx - 4) * 8 + 1 : kOffGpr + static_cast<i32>(idx) * 8;
     return x86::ptr(kState, off, size);
 }
 
-x86::Mem BlockCompiler::gpr_op(unsigned n) const {
+/// Host registers the register cache may use: used by nothing else in translated code. r11 is
+/// caller-saved, which is fine: the only calls (interpreter calls) spill and reload around them.
+const x86::Gp kCacheRegs[BlockCompiler::kCachedRegs] = {x86::r14, x86::r15, x86::rbp, x86::r11};
+
+/// asmjit reports an instruction it cannot encode (say a REX register beside AH) here rather
+/// than emitting it: the compile must fail then, not produce a block without it.
+class RecordError : public ErrorHandler {
+public:
+    void handleError(Error, const char*, BaseEmitter*) override { failed = true; }
+    bool failed = false;
+};
+
+} // namespace
+
+Operand BlockCompiler::gpr(unsigned idx, unsigned size, bool high) {
+    const unsigned reg = high ? idx - 4 : idx;
+    if (reg < 8 && m_host_of[reg].isValid()) {
+        if (high) {
+            m_cache_failed = true; // AH..BH have no encoding beside the cache's REX registers
+        } else {
+            return size == 1 ? Operand(m_host_of[reg].r8()) : size == 2 ? Operand(m_host_of[reg].r16()) : Operand(m_host_of[reg].r32());
+        }
+    }
+    return gpr_slot(idx, size, high);
+}
+
+Operand BlockCompiler::gpr_op(unsigned n) {
     const cpu::Operand& o = insn().op[n];
     return gpr(o.reg, o.size, o.high_byte);
 }
 
-x86::Mem BlockCompiler::state(i32 offset, unsigned size) const { return x86::ptr(kState, offset, size); }
+x86::Mem BlockCompiler::gpr_mem(unsigned idx, unsigned size, bool high) {
+    const unsigned reg = high ? idx - 4 : idx;
+    if (reg < 8 && m_host_of[reg].isValid()) {
+        m_cache_failed = true;
+    }
+    return gpr_slot(idx, size, high);
+}
+
+void BlockCompiler::spill_cached() {
+    for (unsigned r = 0; r < 8; ++r) {
+        if (m_host_of[r].isValid()) {
+            m_a->mov(gpr_slot(r, 4, false), m_host_of[r].r32());
+        }
+    }
+}
+
+void BlockCompiler::reload_cached() {
+    for (unsigned r = 0; r < 8; ++r) {
+        if (m_host_of[r].isValid()) {
+            m_a->mov(m_host_of[r].r32(), gpr_slot(r, 4, false));
+        }
+    }
+}
+
+bool BlockCompiler::choose_cached_regs() {
+    for (x86::Gp& g : m_host_of) {
+        g.reset();
+    }
+    // Worth it for a register the block's lowered instructions use at least twice more often
+    // than the block makes interpreter calls (each costs a spill and a reload).
+    unsigned uses[8] = {};
+    bool excluded[8] = {};
+    unsigned calls = 0;
+    for (u32 i = 0; i < m_block->ninsns; ++i) {
+        const cpu::DecodedInsn& in = m_block->insns[i];
+        for (unsigned n = 0; n < in.nops; ++n) {
+            const cpu::Operand& o = in.op[n];
+            if (o.kind == cpu::OperandKind::Reg && o.reg < 8) {
+                if (o.high_byte) {
+                    excluded[o.reg - 4] = true;
+                } else {
+                    ++uses[o.reg];
+                }
+            }
+        }
+        if (in.has_mem()) {
+            if (in.mem.base < 8) {
+                ++uses[in.mem.base];
+            }
+            if (in.mem.index < 8) {
+                ++uses[in.mem.index];
+            }
+        }
+        if (!m_native[i]) {
+            ++calls;
+        }
+    }
+    unsigned chosen = 0;
+    while (chosen < kCachedRegs) {
+        unsigned best = 8;
+        for (unsigned r = 0; r < 8; ++r) {
+            if (!excluded[r] && !m_host_of[r].isValid() && uses[r] >= 2 + calls &&
+                (best == 8 || uses[r] > uses[best])) {
+                best = r;
+            }
+        }
+        if (best == 8) {
+            break;
+        }
+        m_host_of[best] = kCacheRegs[chosen++];
+    }
+    return chosen != 0;
+}
+
+x86::Mem BlockCompiler::state(i32 offset, unsigned size) {
+    if (offset < kOffEflags + 4 && offset + static_cast<i32>(size) > kOffEflags) {
+        materialize_flags();
+    }
+    return x86::ptr(kState, offset, size);
+}
+
+x86::Mem BlockCompiler::eflags_system_bits() const { return x86::ptr(kState, kOffEflags, 4); }
+
+void BlockCompiler::emit_flag_merge() {
+    if (m_deferred == 0) {
+        return;
+    }
+    x86::Assembler& as = *m_a;
+    // Idempotent (r10 keeps its masked value), so paths that merge twice are harmless.
+    as.and_(kDeferredFlags.r32(), static_cast<i32>(m_deferred_clear_af ? m_deferred & ~u32{cpu::kAF} : m_deferred));
+    as.and_(x86::dword_ptr(kState, kOffEflags), static_cast<i32>(~m_deferred));
+    as.or_(x86::dword_ptr(kState, kOffEflags), kDeferredFlags.r32());
+}
+
+void BlockCompiler::materialize_flags() {
+    emit_flag_merge();
+    m_deferred = 0;
+}
 
 Label BlockCompiler::slow_label() {
     m_cur_slow_used = true;
@@ -86,15 +212,15 @@ void BlockCompiler::emit_ea() {
     const cpu::MemRef& m = insn().mem;
     const i32 disp = static_cast<i32>(static_cast<u32>(m.disp));
     if (m.base != 0xFF) {
-        as.mov(x86::ecx, gpr(m.base, 4));
+        as.emit(x86::Inst::kIdMov, x86::ecx, gpr(m.base, 4));
         if (m.index != 0xFF) {
-            as.mov(x86::r8d, gpr(m.index, 4));
+            as.emit(x86::Inst::kIdMov, x86::r8d, gpr(m.index, 4));
             as.lea(x86::ecx, x86::ptr(x86::rcx, x86::r8, m.scale, disp));
         } else if (disp != 0) {
             as.add(x86::ecx, disp);
         }
     } else if (m.index != 0xFF) {
-        as.mov(x86::ecx, gpr(m.index, 4));
+        as.emit(x86::Inst::kIdMov, x86::ecx, gpr(m.index, 4));
         if (m.scale != 0) {
             as.shl(x86::ecx, m.scale);
         }
@@ -202,22 +328,36 @@ void BlockCompiler::flags_written(u32 written, bool clear_af) {
     x86::Assembler& as = *m_a;
     const u32 mask = written & m_live_after[m_index];
     if (mask == 0) {
+        // Deferred bits this instruction overwrites are dead now as well.
+        m_deferred &= ~written;
         return;
     }
-    as.pushfq();
-    as.pop(x86::rax);
     if (m_fuse_next) {
+        m_deferred &= ~written;
+        as.pushfq();
+        as.pop(x86::rax);
         m_pending_merge = mask;
         m_pending_clear_af = clear_af;
         m_host_flags_valid = true;
         return;
     }
-    as.and_(x86::eax, static_cast<i32>(clear_af ? mask & ~u32{cpu::kAF} : mask));
-    as.and_(x86::dword_ptr(kState, kOffEflags), static_cast<i32>(~mask));
-    as.or_(x86::dword_ptr(kState, kOffEflags), x86::eax);
+    if ((m_deferred & ~written) != 0) {
+        // r10 holds bits this instruction keeps (INC after ADD keeps CF): merge them first.
+        // Merging clobbers the host flags, so they are captured first.
+        as.pushfq();
+        as.pop(x86::rax);
+        materialize_flags();
+        as.mov(kDeferredFlags, x86::rax);
+    } else {
+        as.pushfq();
+        as.pop(kDeferredFlags);
+    }
+    m_deferred = mask;
+    m_deferred_clear_af = clear_af;
 }
 
 void BlockCompiler::flags_store(const x86::Gp& value, u32 written) {
+    m_deferred &= ~written; // stored here (when live) or dead
     const u32 mask = written & m_live_after[m_index];
     if (mask == 0) {
         return;
@@ -243,6 +383,7 @@ void BlockCompiler::load_flags_for_cond(unsigned cc) {
     if (m_host_flags_valid) {
         return;
     }
+    materialize_flags();
     x86::Assembler& as = *m_a;
     const bool needs_of = cc <= 1 || cc >= 0xC;
     if (needs_of) {
@@ -269,6 +410,21 @@ void BlockCompiler::emit_call(const void* fn) {
     }
 }
 
+void BlockCompiler::call_helper(const void* fn, u64 arg) {
+    x86::Assembler& as = *m_a;
+    const i64 ahead = static_cast<i64>(m_block->ninsns) - m_index; // counted at block entry
+    emit_icount_adjust(-ahead);
+    // Caller-saved registers translated code keeps values in (two pushes: rsp stays aligned).
+    as.push(kDeferredFlags);
+    as.push(x86::r11);
+    as.lea(x86::rdi, x86::ptr(kState, m_layout.cpu_from_state));
+    as.mov(x86::rsi, imm(arg));
+    emit_call(fn);
+    as.pop(x86::r11);
+    as.pop(kDeferredFlags);
+    emit_icount_adjust(ahead);
+}
+
 void BlockCompiler::emit_icount_adjust(i64 delta) {
     if (delta > 0) {
         m_a->add(x86::qword_ptr(kState, m_layout.icount), static_cast<i32>(delta));
@@ -285,6 +441,8 @@ void BlockCompiler::emit_exit_code(u32 code) {
 void BlockCompiler::emit_interp_call(bool) {
     x86::Assembler& as = *m_a;
     const i64 n = m_block->ninsns;
+    spill_cached();
+    materialize_flags();
     as.mov(x86::eax, static_cast<u32>(m_eip));
     as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
     emit_icount_adjust(-(n - m_index));
@@ -295,11 +453,14 @@ void BlockCompiler::emit_interp_call(bool) {
     as.test(x86::eax, x86::eax);
     as.jnz(m_exit_label);
     emit_icount_adjust(n - m_index - 1);
+    reload_cached();
 }
 
 void BlockCompiler::emit_probe_jump_cache() {
     // eax holds the new EIP (already stored in CpuState::rip).
     x86::Assembler& as = *m_a;
+    spill_cached();
+    emit_flag_merge();
     const u64 cs_base = m_block->key.cs_base;
     if (cs_base != 0) {
         as.lea(x86::ecx, x86::ptr(x86::rax, static_cast<i32>(static_cast<u32>(cs_base))));
@@ -351,6 +512,8 @@ void BlockCompiler::exit_static(u64 target_eip) {
         exit_dynamic_eax();
         return;
     }
+    spill_cached();
+    emit_flag_merge();
     StaticExit e{as.newLabel(), as.newLabel(), target_eip, static_cast<u8>(m_exits.size()), !same_page,
                  as.newLabel()};
     if (!same_page) {
@@ -386,6 +549,7 @@ void BlockCompiler::emit_prologue() {
     as.add(x86::qword_ptr(kState, m_layout.icount), static_cast<i32>(n));
     const unsigned u = key_cpl(m_block->key.flags) == 3 ? 1 : 0;
     as.mov(kTlb, x86::qword_ptr(kState, m_layout.tlb_bank[u]));
+    reload_cached();
 }
 
 void BlockCompiler::emit_trace_record() {
@@ -412,7 +576,11 @@ void BlockCompiler::emit_end() {
     switch (m_end) {
     case BlockEnd::Fallthrough: exit_static(m_next_eip); break;
     case BlockEnd::Taken: break;
-    case BlockEnd::Dispatcher: emit_exit_code(kExitNext); break;
+    case BlockEnd::Dispatcher:
+        spill_cached();
+        emit_flag_merge();
+        emit_exit_code(kExitNext);
+        break;
     case BlockEnd::Dynamic:
         as.mov(x86::rax, x86::qword_ptr(kState, kOffRip));
         emit_probe_jump_cache();
@@ -430,7 +598,13 @@ void BlockCompiler::emit_slow_paths() {
         const u64 saved_eip = m_eip;
         m_index = s.index;
         m_eip = s.eip;
+        m_deferred = s.deferred; // as the instruction began
+        m_deferred_clear_af = s.deferred_clear_af;
         emit_interp_call(true);
+        // Back on the fast path the instruction's own flags count as deferred in r10: load
+        // it with EFLAGS as the interpreter left them, so a later merge writes what memory
+        // already holds.
+        as.mov(kDeferredFlags.r32(), x86::dword_ptr(kState, kOffEflags));
         m_index = saved_index;
         m_eip = saved_eip;
         if (s.ends_block) {
@@ -465,6 +639,19 @@ void BlockCompiler::emit_slow_paths() {
         as.jmp(m_trace_resume);
     }
     as.bind(m_irq_exit);
+    // A maskable interrupt the guest keeps masked (IF=0, as kernels run for long stretches)
+    // cannot be delivered by the dispatcher either: go on into the block instead of a
+    // round trip through it per chained block. NMIs and stop requests always exit.
+    {
+        Label exit = as.newLabel();
+        as.cmp(x86::byte_ptr(kState, m_layout.nmi_line), 0);
+        as.jne(exit);
+        as.cmp(x86::byte_ptr(kState, m_layout.stop_requested), 0);
+        as.jne(exit);
+        as.test(x86::byte_ptr(kState, kOffEflags + 1), static_cast<u8>(cpu::kIF >> 8));
+        as.jz(m_entry_nocheck);
+        as.bind(exit);
+    }
     as.mov(x86::eax, static_cast<u32>(start_eip));
     as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
     emit_exit_code(kExitIrq);
@@ -478,9 +665,52 @@ void BlockCompiler::emit_slow_paths() {
 }
 
 usize BlockCompiler::compile(Block& b, u8* dst, usize cap) {
+    static const bool cache_off = [] {
+        const char* v = std::getenv("TX86_JIT_REGCACHE");
+        return v && std::string_view(v) == "0";
+    }();
+    m_block = &b;
+    m_use_cache = false;
+    for (x86::Gp& g : m_host_of) {
+        g.reset();
+    }
+    if (!cache_off) {
+        mark_native();
+        m_use_cache = choose_cached_regs();
+    }
+    if (m_use_cache) {
+        const u64 native_before = m_ctx.stats.insns_native;
+        const usize size = compile_once(b, dst, cap);
+        if (size != 0) {
+            ++m_ctx.stats.blocks_reg_cached;
+            return size;
+        }
+        // A lowering needed a cached register in memory: compile it plainly.
+        ++m_ctx.stats.reg_cache_fallbacks;
+        m_ctx.stats.insns_native = native_before;
+        for (x86::Gp& g : m_host_of) {
+            g.reset();
+        }
+    }
+    return compile_once(b, dst, cap);
+}
+
+void BlockCompiler::mark_native() {
+    const LoweringTable& lt = lowering_table();
+    m_native.assign(m_block->ninsns, false);
+    for (u32 i = 0; i < m_block->ninsns; ++i) {
+        const Lowering& l = lt.fn[static_cast<usize>(m_block->insns[i].id)];
+        m_native[i] = l.can && l.can(m_block->insns[i], m_block->key.flags);
+    }
+}
+
+usize BlockCompiler::compile_once(Block& b, u8* dst, usize cap) {
     CodeHolder code;
+    RecordError errors;
     code.init(Environment::host(), reinterpret_cast<u64>(dst));
+    code.setErrorHandler(&errors);
     x86::Assembler as(&code);
+    m_cache_failed = false;
     m_a = &as;
     m_block = &b;
     m_slow.clear();
@@ -489,6 +719,7 @@ usize BlockCompiler::compile(Block& b, u8* dst, usize cap) {
     m_end = BlockEnd::Fallthrough;
     m_host_flags_valid = false;
     m_pending_merge = 0;
+    m_deferred = 0;
     m_exit_label = as.newLabel();
     m_irq_exit = as.newLabel();
     m_budget_exit = as.newLabel();
@@ -498,11 +729,9 @@ usize BlockCompiler::compile(Block& b, u8* dst, usize cap) {
 
     // Which instructions are lowered, and which flags each must leave in EFLAGS.
     const LoweringTable& lt = lowering_table();
-    m_native.assign(b.ninsns, false);
+    mark_native();
     std::vector<FlagUse> uses(b.ninsns);
     for (u32 i = 0; i < b.ninsns; ++i) {
-        const Lowering& l = lt.fn[static_cast<usize>(b.insns[i].id)];
-        m_native[i] = l.can && l.can(b.insns[i], b.key.flags);
         uses[i] = flag_use(b.insns[i], m_native[i]);
     }
     m_live_after = flags_live_after(uses);
@@ -517,6 +746,8 @@ usize BlockCompiler::compile(Block& b, u8* dst, usize cap) {
         eip = m_next_eip;
         m_host_flags_valid = false;
         m_pending_merge = 0;
+        m_insn_deferred = m_deferred;
+        m_insn_deferred_clear_af = m_deferred_clear_af;
         // A flag writer directly followed by the block's final Jcc leaves the host flags to it
         // (not one with a slow path: its interpreter call leaves no host flags behind).
         m_fuse_next = m_index + 2 == b.ninsns && m_native[m_index] && m_native[m_index + 1] &&
@@ -533,7 +764,8 @@ usize BlockCompiler::compile(Block& b, u8* dst, usize cap) {
             l.emit(*this);
             if (m_cur_slow_used) {
                 const bool ends = m_index + 1 == b.ninsns && m_end == BlockEnd::Taken;
-                Slow s{m_cur_slow, as.newLabel(), m_index, m_eip, ends};
+                Slow s{m_cur_slow, as.newLabel(), m_index, m_eip, ends, m_insn_deferred,
+                       m_insn_deferred_clear_af};
                 if (!ends) {
                     as.bind(s.resume);
                 }
@@ -570,6 +802,9 @@ usize BlockCompiler::compile(Block& b, u8* dst, usize cap) {
     emit_end();
     emit_slow_paths();
 
+    if (errors.failed || m_cache_failed) {
+        return 0;
+    }
     if (code.flatten() != kErrorOk || code.resolveUnresolvedLinks() != kErrorOk) {
         return 0;
     }

@@ -84,10 +84,22 @@ public:
     u32 key_flags() const { return m_block->key.flags; }
     bool last() const { return m_index + 1 == m_block->ninsns; }
 
-    /// The guest GPR `idx` of `size` bytes in CpuState (high byte registers for AH..BH).
-    asmjit::x86::Mem gpr(unsigned idx, unsigned size, bool high = false) const;
-    asmjit::x86::Mem gpr_op(unsigned n) const; ///< operand n, which must be a GPR
-    asmjit::x86::Mem state(i32 offset, unsigned size) const;
+    /// The guest GPR `idx` of `size` bytes (high byte registers for AH..BH): the host
+    /// register that holds it in this block (register cache below), or its CpuState slot.
+    /// Emit with `a().emit(id, ...)`, which takes either.
+    asmjit::Operand gpr(unsigned idx, unsigned size, bool high = false);
+    asmjit::Operand gpr_op(unsigned n); ///< operand n, which must be a GPR
+    /// The guest GPR's CpuState slot, for lowerings that need a memory operand. Fails the
+    /// cached compile (the block is then compiled again without the register cache) when the
+    /// register is cached.
+    asmjit::x86::Mem gpr_mem(unsigned idx, unsigned size, bool high = false);
+    /// A CpuState field. A range covering EFLAGS first brings the deferred flags (below) to
+    /// memory, so the lowering may read or change any bit of it; call it where the code is
+    /// straight-line (not on one side of a branch only).
+    asmjit::x86::Mem state(i32 offset, unsigned size);
+    /// EFLAGS in CpuState for bits outside the arithmetic flags (DF, IF), which are never
+    /// deferred: no merge is emitted.
+    asmjit::x86::Mem eflags_system_bits() const;
 
     /// Emits the effective address, the segment base and the TLB check for an access of
     /// `size` bytes; on a hit the host address is in rdx (clobbers rcx, r8). A miss runs the
@@ -125,12 +137,36 @@ public:
     void exit_dynamic_eax();                   ///< new EIP in eax: jump cache, then dispatcher
     void end_taken() { m_end = BlockEnd::Taken; }
 
+    /// Calls `fn(Cpu*, arg)` (SysV) in the middle of a lowering, with cpu.icount exact at this
+    /// instruction (the clock reads it) and the deferred flags and register cache kept; the
+    /// result is in rax (and rdx). Guest registers in CpuState are not brought up to date:
+    /// `fn` must not read them.
+    void call_helper(const void* fn, u64 arg);
+
     /// Label of this instruction's out-of-line interpreter call.
     asmjit::Label slow_label();
 
     const CpuLayout& layout() const { return m_layout; }
 
+    /// Register cache: up to kCachedRegs guest GPRs live in callee-saved host registers for
+    /// the whole block, loaded after the prologue and stored back before anything that reads
+    /// CpuState (interpreter calls, exits, chained jumps). Spill and reload are plain MOVs,
+    /// so host flags survive them.
+    static constexpr unsigned kCachedRegs = 4;
+    void spill_cached();  ///< cached guest registers -> CpuState
+    void reload_cached(); ///< CpuState -> cached guest registers
+
+    /// Deferred flags: a lowered instruction's live arithmetic flags are captured into r10
+    /// (PUSHFQ layout) and merged into CpuState's EFLAGS only when something reads it there: an
+    /// interpreter call (slow paths included, with the state as of their instruction), a block
+    /// exit, a lowering that reads EFLAGS, or a partly overlapping later capture. This keeps
+    /// read-modify-writes of EFLAGS in memory off every flag-writing instruction.
+    void materialize_flags(); ///< merge now (straight-line code); nothing deferred after it
+    void emit_flag_merge();   ///< merge on this path only (exits); the deferral stays
 private:
+    bool choose_cached_regs();
+    void mark_native(); ///< m_native: which instructions have a lowering for their form
+    usize compile_once(Block& block, u8* dst, usize cap);
     void emit_prologue();
     void emit_trace_record();
     void emit_instruction();
@@ -164,6 +200,8 @@ private:
         u32 index;
         u64 eip;
         bool ends_block; ///< the instruction was a control transfer: probe after the call
+        u32 deferred;    ///< flags deferred in r10 before the instruction
+        bool deferred_clear_af;
     };
     std::vector<Slow> m_slow;
     /// A write whose TLB tag missed: before the slow path, a page of code may still take the
@@ -193,6 +231,15 @@ private:
     asmjit::Label m_entry_nocheck;
     asmjit::Label m_trace_full;   ///< out of line: the recorder's ring is full
     asmjit::Label m_trace_resume;
+
+    /// Host register caching each guest GPR (an invalid Gp: not cached).
+    asmjit::x86::Gp m_host_of[8];
+    bool m_use_cache = false;
+    bool m_cache_failed = false; ///< a lowering could not work with a cached register
+    u32 m_deferred = 0;           ///< EFLAGS bits whose value is in r10, not yet in memory
+    bool m_deferred_clear_af = false;
+    u32 m_insn_deferred = 0;      ///< m_deferred as the current instruction began
+    bool m_insn_deferred_clear_af = false;
 };
 
 } // namespace translator

@@ -14,6 +14,15 @@ JitContext* g_profile = nullptr;
 
 void set_fallback_profile(JitContext* ctx) { g_profile = ctx; }
 
+JitValue jit_rdtsc(cpu::Cpu* cpu, u64) {
+    const cpu::CpuState& s = cpu->s;
+    // The interpreter's rdtsc decides the #GP and the guarded case (its call is the slow path).
+    if (((s.cr4 & cpu::kCr4TSD) && s.cpl != 0 && cpu->protected_mode()) || cpu->mmio_guard) {
+        return {0, 0};
+    }
+    return {cpu->env().tsc() + s.msr.tsc_offset, 1};
+}
+
 u32 jit_exec_insn(cpu::Cpu* cpu, const cpu::DecodedInsn* insn, Block* block) {
     cpu::CpuState& s = cpu->s;
     if (g_profile) [[unlikely]] {

@@ -15,6 +15,17 @@ namespace translator {
 /// wrote over translated code of `block`, and the block must end (rip and icount are exact).
 u32 jit_exec_insn(cpu::Cpu* cpu, const cpu::DecodedInsn* insn, Block* block);
 
+/// A 64-bit result and whether the fast path may use it (SysV: returned in rax, rdx).
+struct JitValue {
+    u64 value;
+    u64 ok;
+};
+
+/// RDTSC for translated code: the guest's TSC, or ok = 0 when the instruction must go through
+/// the interpreter instead (#GP under CR4.TSD outside ring 0, or a lockstep reference run that
+/// must not read the clock).
+JitValue jit_rdtsc(cpu::Cpu* cpu, u64);
+
 /// A block prologue filled the execution recorder's ring (cpu.recorder->ring_full()).
 void jit_trace_ring_full(cpu::Cpu* cpu);
 

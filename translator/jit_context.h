@@ -58,6 +58,8 @@ struct JitStats {
     u64 smc_writes = 0;         ///< writes to pages holding translated code
     u64 exits[6] = {};          ///< dispatcher returns by ExitCode
     u64 jump_cache_clears = 0;  ///< TLB flushes that emptied the jump cache
+    u64 blocks_reg_cached = 0;  ///< blocks compiled with guest registers in host registers
+    u64 reg_cache_fallbacks = 0; ///< ... compiled again without (a lowering needed memory)
 };
 
 struct JitContext {

@@ -11,6 +11,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include <unistd.h>
 
 namespace translator {
 
@@ -313,6 +318,22 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
     if (size == 0) {
         return nullptr;
     }
+    if (perf_map()) [[unlikely]] {
+        // perf(1)'s JIT symbol file: samples in this block show its guest address.
+        std::fprintf(perf_map(), "%llx %zx guest_%08llx_%u\n", (unsigned long long)reinterpret_cast<uptr>(b->code),
+                     size, (unsigned long long)key.lin_pc, b->ninsns);
+        std::fflush(perf_map());
+        if (std::getenv("TX86_PERF_DUMP")) {
+            // ... and each block's host code, for objdump -b binary --adjust-vma=ADDR.
+            char path[96];
+            std::snprintf(path, sizeof path, "%s/%llx.bin", std::getenv("TX86_PERF_DUMP"),
+                          (unsigned long long)reinterpret_cast<uptr>(b->code));
+            if (std::FILE* f = std::fopen(path, "wb")) {
+                std::fwrite(b->code, 1, size, f);
+                std::fclose(f);
+            }
+        }
+    }
     m_code.commit(size);
     m_blocks.push_back(std::move(blk));
     m_map[key] = b;
@@ -324,6 +345,20 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
     ++m_ctx.stats.blocks_translated;
     m_ctx.stats.insns_translated += b->ninsns;
     return b;
+}
+
+std::FILE* JitEngine::perf_map() {
+    // TX86_PERF_MAP=1 writes /tmp/perf-PID.map for `perf report` (profiling tx86 itself).
+    static std::FILE* const f = [] {
+        const char* v = std::getenv("TX86_PERF_MAP");
+        if (!v || std::string_view(v) != "1") {
+            return static_cast<std::FILE*>(nullptr);
+        }
+        char path[64];
+        std::snprintf(path, sizeof path, "/tmp/perf-%d.map", static_cast<int>(getpid()));
+        return std::fopen(path, "w");
+    }();
+    return f;
 }
 
 JitEngine::BlockCacheLine& JitEngine::cache_line(const BlockKey& key) {
@@ -531,6 +566,8 @@ void JitEngine::print_stats(std::FILE* out) const {
                  (unsigned long long)s.exits[kExitNext], (unsigned long long)s.exits[kExitChain],
                  (unsigned long long)s.exits[kExitIrq], (unsigned long long)s.exits[kExitBudget],
                  (unsigned long long)s.exits[kExitStop], (unsigned long long)s.jump_cache_clears);
+    std::fprintf(out, "jit: blocks with guest registers in host registers %llu (%llu compiled again without)\n",
+                 (unsigned long long)s.blocks_reg_cached, (unsigned long long)s.reg_cache_fallbacks);
     if (m_miss_counts) {
         std::vector<std::pair<u64, usize>> top;
         for (usize i = 0; i <= cpu::kInsnCount; ++i) {

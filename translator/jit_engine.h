@@ -53,6 +53,7 @@ private:
     Block* lookup_or_translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host);
     struct BlockCacheLine;
     BlockCacheLine& cache_line(const BlockKey& key);
+    static std::FILE* perf_map(); ///< TX86_PERF_MAP=1: perf's JIT symbol file, else nullptr
     void invalidate_block(Block* b);
     void flush_all();
     void chain(Block* from, unsigned slot, Block* to, uptr addend);

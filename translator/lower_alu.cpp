@@ -74,7 +74,7 @@ template <Alu Op> void emit_alu(BlockCompiler& bc) {
     const bool writes = Op != Alu::Cmp && Op != Alu::Test;
     const bool logic = Op == Alu::Or || Op == Alu::And || Op == Alu::Xor || Op == Alu::Test;
     // The memory operand's host address first (rdx); then the source value (esi or an imm).
-    x86::Mem dst;
+    Operand dst;
     if (is_mem(in, 0)) {
         bc.mem_host(writes ? mmu::Access::Write : mmu::Access::Read, size);
         dst = x86::ptr(x86::rdx, 0, size);
@@ -89,7 +89,7 @@ template <Alu Op> void emit_alu(BlockCompiler& bc) {
         a.mov(sized(x86::esi, size), x86::ptr(x86::rdx, 0, size));
         src = sized(x86::esi, size);
     } else {
-        a.mov(sized(x86::esi, size), bc.gpr_op(1));
+        a.emit(x86::Inst::kIdMov, sized(x86::esi, size), bc.gpr_op(1));
         src = sized(x86::esi, size);
     }
     if (Op == Alu::Adc || Op == Alu::Sbb) {
@@ -99,7 +99,7 @@ template <Alu Op> void emit_alu(BlockCompiler& bc) {
         in.op[0].high_byte == in.op[1].high_byte) {
         // xor r, r: the classic zeroing idiom.
         a.xor_(sized(x86::esi, size), sized(x86::esi, size));
-        a.mov(dst, sized(x86::esi, size));
+        a.emit(x86::Inst::kIdMov, dst, sized(x86::esi, size));
     } else {
         emit_op(a, Op, dst, src);
     }
@@ -121,22 +121,22 @@ void emit_mov(BlockCompiler& bc) {
             a.mov(x86::ptr(x86::rdx, 0, size), imm(imm_of(in, size)));
             return;
         }
-        a.mov(v, bc.gpr_op(1));
+        a.emit(x86::Inst::kIdMov, v, bc.gpr_op(1));
         bc.mem_host(mmu::Access::Write, size);
         a.mov(x86::ptr(x86::rdx, 0, size), v);
         return;
     }
     if (is_imm(in, 1)) {
-        a.mov(bc.gpr_op(0), imm(imm_of(in, size)));
+        a.emit(x86::Inst::kIdMov, bc.gpr_op(0), imm(imm_of(in, size)));
         return;
     }
     if (is_mem(in, 1)) {
         bc.mem_host(mmu::Access::Read, size);
         a.mov(v, x86::ptr(x86::rdx, 0, size));
     } else {
-        a.mov(v, bc.gpr_op(1));
+        a.emit(x86::Inst::kIdMov, v, bc.gpr_op(1));
     }
-    a.mov(bc.gpr_op(0), v);
+    a.emit(x86::Inst::kIdMov, bc.gpr_op(0), v);
 }
 
 bool can_lea(const DecodedInsn& in, u32) {
@@ -146,7 +146,7 @@ bool can_lea(const DecodedInsn& in, u32) {
 void emit_lea(BlockCompiler& bc) {
     const DecodedInsn& in = bc.insn();
     bc.emit_ea();
-    bc.a().mov(bc.gpr_op(0), sized(x86::ecx, in.opsize));
+    bc.a().emit(x86::Inst::kIdMov, bc.gpr_op(0), sized(x86::ecx, in.opsize));
 }
 
 bool can_movx(const DecodedInsn& in, u32 flags) {
@@ -157,16 +157,16 @@ template <bool Signed> void emit_movx(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     const DecodedInsn& in = bc.insn();
     const unsigned ssize = in.op[1].size;
-    x86::Mem src = is_mem(in, 1) ? x86::ptr(x86::rdx, 0, ssize) : bc.gpr_op(1);
+    Operand src = is_mem(in, 1) ? Operand(x86::ptr(x86::rdx, 0, ssize)) : bc.gpr_op(1);
     if (is_mem(in, 1)) {
         bc.mem_host(mmu::Access::Read, ssize);
     }
     if (Signed) {
-        a.movsx(x86::esi, src);
+        a.emit(x86::Inst::kIdMovsx, x86::esi, src);
     } else {
-        a.movzx(x86::esi, src);
+        a.emit(x86::Inst::kIdMovzx, x86::esi, src);
     }
-    a.mov(bc.gpr_op(0), x86::esi);
+    a.emit(x86::Inst::kIdMov, bc.gpr_op(0), x86::esi);
 }
 
 bool can_xchg(const DecodedInsn& in, u32 flags) {
@@ -178,15 +178,15 @@ void emit_xchg(BlockCompiler& bc) {
     const DecodedInsn& in = bc.insn();
     const unsigned size = in.op[0].size;
     // Operand 0 may be memory (E form); operand 1 is a register.
-    x86::Mem m0 = bc.gpr_op(0);
+    Operand m0 = bc.gpr_op(0);
     if (is_mem(in, 0)) {
         bc.mem_host(mmu::Access::Write, size);
         m0 = x86::ptr(x86::rdx, 0, size);
     }
-    a.mov(sized(x86::esi, size), m0);
-    a.mov(sized(x86::edi, size), bc.gpr_op(1));
-    a.mov(m0, sized(x86::edi, size));
-    a.mov(bc.gpr_op(1), sized(x86::esi, size));
+    a.emit(x86::Inst::kIdMov, sized(x86::esi, size), m0);
+    a.emit(x86::Inst::kIdMov, sized(x86::edi, size), bc.gpr_op(1));
+    a.emit(x86::Inst::kIdMov, m0, sized(x86::edi, size));
+    a.emit(x86::Inst::kIdMov, bc.gpr_op(1), sized(x86::esi, size));
 }
 
 // XCHG eAX, Zv: operand 0 is the register, operand 1 is eAX.
@@ -204,16 +204,16 @@ template <Un Op> void emit_unary(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     const DecodedInsn& in = bc.insn();
     const unsigned size = in.op[0].size;
-    x86::Mem dst = bc.gpr_op(0);
+    Operand dst = bc.gpr_op(0);
     if (is_mem(in, 0)) {
         bc.mem_host(mmu::Access::Write, size);
         dst = x86::ptr(x86::rdx, 0, size);
     }
     switch (Op) {
-    case Un::Inc: a.inc(dst); bc.flags_written(cpu::kArithFlags & ~cpu::kCF); break;
-    case Un::Dec: a.dec(dst); bc.flags_written(cpu::kArithFlags & ~cpu::kCF); break;
-    case Un::Not: a.not_(dst); break;
-    case Un::Neg: a.neg(dst); bc.flags_written(cpu::kArithFlags); break;
+    case Un::Inc: a.emit(x86::Inst::kIdInc, dst); bc.flags_written(cpu::kArithFlags & ~cpu::kCF); break;
+    case Un::Dec: a.emit(x86::Inst::kIdDec, dst); bc.flags_written(cpu::kArithFlags & ~cpu::kCF); break;
+    case Un::Not: a.emit(x86::Inst::kIdNot, dst); break;
+    case Un::Neg: a.emit(x86::Inst::kIdNeg, dst); bc.flags_written(cpu::kArithFlags); break;
     }
 }
 
@@ -230,12 +230,12 @@ void emit_cmov(BlockCompiler& bc) {
         bc.mem_host(mmu::Access::Read, 4); // the source is read whatever the condition
         a.mov(x86::esi, x86::dword_ptr(x86::rdx));
     } else {
-        a.mov(x86::esi, bc.gpr_op(1));
+        a.emit(x86::Inst::kIdMov, x86::esi, bc.gpr_op(1));
     }
-    a.mov(x86::edi, bc.gpr_op(0));
+    a.emit(x86::Inst::kIdMov, x86::edi, bc.gpr_op(0));
     bc.load_flags_for_cond(in.opcode & 0xF);
     a.cmov(static_cast<x86::CondCode>(in.opcode & 0xF), x86::edi, x86::esi);
-    a.mov(bc.gpr_op(0), x86::edi);
+    a.emit(x86::Inst::kIdMov, bc.gpr_op(0), x86::edi);
 }
 
 bool can_setcc(const DecodedInsn& in, u32 flags) { return (is_reg(in, 0) || is_mem(in, 0)) && mem_ok(in, flags); }
@@ -243,14 +243,14 @@ bool can_setcc(const DecodedInsn& in, u32 flags) { return (is_reg(in, 0) || is_m
 void emit_setcc(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     const DecodedInsn& in = bc.insn();
-    x86::Mem dst = bc.gpr_op(0);
+    Operand dst = bc.gpr_op(0);
     if (is_mem(in, 0)) {
         bc.mem_host(mmu::Access::Write, 1);
         dst = x86::ptr(x86::rdx, 0, 1);
     }
     bc.load_flags_for_cond(in.opcode & 0xF);
     a.set(static_cast<x86::CondCode>(in.opcode & 0xF), x86::sil);
-    a.mov(dst, x86::sil);
+    a.emit(x86::Inst::kIdMov, dst, x86::sil);
 }
 
 // ---- sign extensions ----
@@ -260,20 +260,20 @@ bool can_cbw(const DecodedInsn& in, u32) { return in.opsize == 4 || in.opsize ==
 void emit_cbw(BlockCompiler& bc) { // CBW / CWDE
     x86::Assembler& a = bc.a();
     if (bc.insn().opsize == 4) {
-        a.movsx(x86::esi, bc.gpr(cpu::kRax, 2));
-        a.mov(bc.gpr(cpu::kRax, 4), x86::esi);
+        a.emit(x86::Inst::kIdMovsx, x86::esi, bc.gpr(cpu::kRax, 2));
+        a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRax, 4), x86::esi);
     } else {
-        a.movsx(x86::si, bc.gpr(cpu::kRax, 1));
-        a.mov(bc.gpr(cpu::kRax, 2), x86::si);
+        a.emit(x86::Inst::kIdMovsx, x86::si, bc.gpr(cpu::kRax, 1));
+        a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRax, 2), x86::si);
     }
 }
 
 void emit_cwd(BlockCompiler& bc) { // CWD / CDQ
     x86::Assembler& a = bc.a();
     const unsigned size = bc.insn().opsize;
-    a.mov(sized(x86::esi, size), bc.gpr(cpu::kRax, size));
+    a.emit(x86::Inst::kIdMov, sized(x86::esi, size), bc.gpr(cpu::kRax, size));
     a.sar(sized(x86::esi, size), size * 8 - 1);
-    a.mov(bc.gpr(cpu::kRdx, size), sized(x86::esi, size));
+    a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRdx, size), sized(x86::esi, size));
 }
 
 bool can_always(const DecodedInsn&, u32) { return true; }

@@ -33,7 +33,7 @@ template <Bt Op> void emit_bt(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     const DecodedInsn& in = bc.insn();
     const unsigned size = in.opsize;
-    x86::Mem dst = bc.gpr_op(0);
+    Operand dst = bc.gpr_op(0);
     if (is_mem0(in)) {
         bc.mem_host(Op == Bt::Test ? mmu::Access::Read : mmu::Access::Write, size);
         dst = x86::ptr(x86::rdx, 0, size);
@@ -42,7 +42,7 @@ template <Bt Op> void emit_bt(BlockCompiler& bc) {
     if (in.op[1].kind == OperandKind::Imm) {
         bit = imm(static_cast<u32>(in.imm & (size * 8 - 1)));
     } else {
-        a.mov(sized(x86::esi, size), bc.gpr_op(1));
+        a.emit(x86::Inst::kIdMov, sized(x86::esi, size), bc.gpr_op(1));
         bit = sized(x86::esi, size);
     }
     // A register operand is loaded into a host register: the host's BT on a memory operand
@@ -50,7 +50,7 @@ template <Bt Op> void emit_bt(BlockCompiler& bc) {
     const bool reg = !is_mem0(in);
     Operand target = dst;
     if (reg) {
-        a.mov(sized(x86::edi, size), dst);
+        a.emit(x86::Inst::kIdMov, sized(x86::edi, size), dst);
         target = sized(x86::edi, size);
     }
     switch (Op) {
@@ -60,7 +60,7 @@ template <Bt Op> void emit_bt(BlockCompiler& bc) {
     case Bt::Complement: a.emit(x86::Inst::kIdBtc, target, bit); break;
     }
     if (reg && Op != Bt::Test) {
-        a.mov(dst, sized(x86::edi, size)); // mov keeps the host flags
+        a.emit(x86::Inst::kIdMov, dst, sized(x86::edi, size)); // mov keeps the host flags
     }
     bc.flags_written(cpu::kCF);
 }
@@ -74,17 +74,17 @@ template <bool Forward> void emit_bscan(BlockCompiler& bc) {
         bc.mem_host(mmu::Access::Read, 4);
         a.mov(x86::esi, x86::dword_ptr(x86::rdx));
     } else {
-        a.mov(x86::esi, bc.gpr_op(1));
+        a.emit(x86::Inst::kIdMov, x86::esi, bc.gpr_op(1));
     }
     // A zero source sets ZF and leaves the destination (the interpreter's rule).
-    a.mov(x86::edi, bc.gpr_op(0));
+    a.emit(x86::Inst::kIdMov, x86::edi, bc.gpr_op(0));
     if (Forward) {
         a.bsf(x86::esi, x86::esi);
     } else {
         a.bsr(x86::esi, x86::esi);
     }
     a.cmovnz(x86::edi, x86::esi);
-    a.mov(bc.gpr_op(0), x86::edi);
+    a.emit(x86::Inst::kIdMov, bc.gpr_op(0), x86::edi);
     bc.flags_written(cpu::kZF);
 }
 
@@ -97,19 +97,19 @@ void emit_xadd(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     const DecodedInsn& in = bc.insn();
     const unsigned size = in.op[0].size;
-    x86::Mem dst = bc.gpr_op(0);
+    Operand dst = bc.gpr_op(0);
     if (is_mem0(in)) {
         bc.mem_host(mmu::Access::Write, size);
         dst = x86::ptr(x86::rdx, 0, size);
     }
-    a.mov(sized(x86::esi, size), bc.gpr_op(1));
-    a.mov(sized(x86::edi, size), dst);     // old destination
-    a.add(dst, sized(x86::esi, size));     // dest += src (flags as ADD)
-    a.mov(bc.gpr_op(1), sized(x86::edi, size));
+    a.emit(x86::Inst::kIdMov, sized(x86::esi, size), bc.gpr_op(1));
+    a.emit(x86::Inst::kIdMov, sized(x86::edi, size), dst);     // old destination
+    a.emit(x86::Inst::kIdAdd, dst, sized(x86::esi, size));     // dest += src (flags as ADD)
+    a.emit(x86::Inst::kIdMov, bc.gpr_op(1), sized(x86::edi, size));
     if (!is_mem0(in)) {
         // Two registers: the SDM writes SRC first, then DEST, so the sum wins when they are one.
         a.lea(x86::esi, x86::ptr(x86::rsi, x86::rdi));
-        a.mov(dst, sized(x86::esi, size));
+        a.emit(x86::Inst::kIdMov, dst, sized(x86::esi, size));
         // lea keeps the host flags of the add above.
     }
     bc.flags_written(cpu::kArithFlags);
@@ -119,23 +119,23 @@ void emit_cmpxchg(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     const DecodedInsn& in = bc.insn();
     const unsigned size = in.op[0].size;
-    x86::Mem dst = bc.gpr_op(0);
+    Operand dst = bc.gpr_op(0);
     if (is_mem0(in)) {
         bc.mem_host(mmu::Access::Write, size);
         dst = x86::ptr(x86::rdx, 0, size);
     }
-    a.mov(sized(x86::esi, size), bc.gpr_op(1));
-    a.mov(sized(x86::eax, size), bc.gpr(cpu::kRax, size));
+    a.emit(x86::Inst::kIdMov, sized(x86::esi, size), bc.gpr_op(1));
+    a.emit(x86::Inst::kIdMov, sized(x86::eax, size), bc.gpr(cpu::kRax, size));
     if (is_mem0(in)) {
-        a.cmpxchg(dst, sized(x86::esi, size), sized(x86::eax, size));
-        a.mov(bc.gpr(cpu::kRax, size), sized(x86::eax, size));
+        a.emit(x86::Inst::kIdCmpxchg, dst, sized(x86::esi, size), sized(x86::eax, size));
+        a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRax, size), sized(x86::eax, size));
     } else {
         // In host registers: the destination may be the accumulator itself, and its write
         // (dest = src when equal) must come last.
-        a.mov(sized(x86::edi, size), dst);
+        a.emit(x86::Inst::kIdMov, sized(x86::edi, size), dst);
         a.cmpxchg(sized(x86::edi, size), sized(x86::esi, size), sized(x86::eax, size));
-        a.mov(bc.gpr(cpu::kRax, size), sized(x86::eax, size));
-        a.mov(dst, sized(x86::edi, size));
+        a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRax, size), sized(x86::eax, size));
+        a.emit(x86::Inst::kIdMov, dst, sized(x86::edi, size));
     }
     bc.flags_written(cpu::kArithFlags);
 }
@@ -145,9 +145,9 @@ bool can_bswap(const DecodedInsn& in, u32) { return in.opsize == 4; }
 
 void emit_bswap(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
-    a.mov(x86::eax, bc.gpr_op(0));
+    a.emit(x86::Inst::kIdMov, x86::eax, bc.gpr_op(0));
     a.bswap(x86::eax);
-    a.mov(bc.gpr_op(0), x86::eax);
+    a.emit(x86::Inst::kIdMov, bc.gpr_op(0), x86::eax);
 }
 
 } // namespace

@@ -50,7 +50,7 @@ void emit_jmp(BlockCompiler& bc) {
 /// ecx = ESP + delta, then the SS base and the TLB check for `size` bytes (host address: rdx).
 void stack_host(BlockCompiler& bc, i32 delta, mmu::Access acc) {
     x86::Assembler& a = bc.a();
-    a.mov(x86::ecx, bc.gpr(cpu::kRsp, 4));
+    a.emit(x86::Inst::kIdMov, x86::ecx, bc.gpr(cpu::kRsp, 4));
     if (delta != 0) {
         a.add(x86::ecx, delta);
     }
@@ -63,7 +63,7 @@ void emit_call(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     stack_host(bc, -4, mmu::Access::Write);
     a.mov(x86::dword_ptr(x86::rdx), static_cast<u32>(bc.next_eip()));
-    a.sub(bc.gpr(cpu::kRsp, 4), 4);
+    a.emit(x86::Inst::kIdSub, bc.gpr(cpu::kRsp, 4), 4);
     bc.exit_static(rel_target(bc));
     bc.end_taken();
 }
@@ -76,7 +76,7 @@ void emit_ret(BlockCompiler& bc) {
     stack_host(bc, 0, mmu::Access::Read);
     a.mov(x86::eax, x86::dword_ptr(x86::rdx));
     const i32 release = in.id == InsnId::RET_Iw ? static_cast<i32>(in.imm & 0xFFFF) : 0;
-    a.add(bc.gpr(cpu::kRsp, 4), 4 + release);
+    a.emit(x86::Inst::kIdAdd, bc.gpr(cpu::kRsp, 4), 4 + release);
     bc.exit_dynamic_eax();
     bc.end_taken();
 }
@@ -96,12 +96,12 @@ template <bool Call> void emit_indirect(BlockCompiler& bc) {
         bc.mem_host(mmu::Access::Read, 4);
         a.mov(x86::esi, x86::dword_ptr(x86::rdx));
     } else {
-        a.mov(x86::esi, bc.gpr_op(0));
+        a.emit(x86::Inst::kIdMov, x86::esi, bc.gpr_op(0));
     }
     if (Call) {
         stack_host(bc, -4, mmu::Access::Write);
         a.mov(x86::dword_ptr(x86::rdx), static_cast<u32>(bc.next_eip()));
-        a.sub(bc.gpr(cpu::kRsp, 4), 4);
+        a.emit(x86::Inst::kIdSub, bc.gpr(cpu::kRsp, 4), 4);
     }
     a.mov(x86::eax, x86::esi);
     bc.exit_dynamic_eax();
@@ -117,7 +117,7 @@ void emit_push(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     const DecodedInsn& in = bc.insn();
     if (in.op[0].kind == OperandKind::Reg) {
-        a.mov(x86::esi, bc.gpr_op(0)); // before ESP moves (PUSH ESP pushes the old value)
+        a.emit(x86::Inst::kIdMov, x86::esi, bc.gpr_op(0)); // before ESP moves (PUSH ESP pushes the old value)
     } else {
         a.mov(x86::esi, static_cast<u32>(in.imm));
     }
@@ -132,21 +132,21 @@ void emit_pop(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     stack_host(bc, 0, mmu::Access::Read);
     a.mov(x86::esi, x86::dword_ptr(x86::rdx));
-    a.add(bc.gpr(cpu::kRsp, 4), 4);
-    a.mov(bc.gpr_op(0), x86::esi); // after ESP moves: POP ESP loads the popped value
+    a.emit(x86::Inst::kIdAdd, bc.gpr(cpu::kRsp, 4), 4);
+    a.emit(x86::Inst::kIdMov, bc.gpr_op(0), x86::esi); // after ESP moves: POP ESP loads the popped value
 }
 
 bool can_leave(const DecodedInsn& in, u32 flags) { return flat_stack(flags) && in.opsize == 4; }
 
 void emit_leave(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
-    a.mov(x86::ecx, bc.gpr(cpu::kRbp, 4));
+    a.emit(x86::Inst::kIdMov, x86::ecx, bc.gpr(cpu::kRbp, 4));
     a.mov(x86::edi, x86::ecx);
     bc.seg_host(cpu::kSs, mmu::Access::Read, 4);
     a.mov(x86::esi, x86::dword_ptr(x86::rdx));
     a.add(x86::edi, 4);
-    a.mov(bc.gpr(cpu::kRsp, 4), x86::edi);
-    a.mov(bc.gpr(cpu::kRbp, 4), x86::esi);
+    a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRsp, 4), x86::edi);
+    a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRbp, 4), x86::esi);
 }
 
 } // namespace

@@ -31,15 +31,15 @@ void emit_imul(BlockCompiler& bc) {
         bc.mem_host(mmu::Access::Read, 4);
         a.mov(x86::esi, x86::dword_ptr(x86::rdx));
     } else {
-        a.mov(x86::esi, bc.gpr_op(1));
+        a.emit(x86::Inst::kIdMov, x86::esi, bc.gpr_op(1));
     }
     if (in.nops == 3) {
         a.imul(x86::edi, x86::esi, static_cast<i32>(in.imm));
     } else {
-        a.mov(x86::edi, bc.gpr_op(0));
+        a.emit(x86::Inst::kIdMov, x86::edi, bc.gpr_op(0));
         a.imul(x86::edi, x86::esi);
     }
-    a.mov(bc.gpr_op(0), x86::edi);
+    a.emit(x86::Inst::kIdMov, bc.gpr_op(0), x86::edi);
     if (!bc.flags_live(cpu::kArithFlags)) {
         return;
     }
@@ -74,7 +74,7 @@ template <Sh Op> bool can_shift(const DecodedInsn& in, u32 flags) {
     return (const_count(in) & 31) != 0;
 }
 
-void emit_sh(x86::Assembler& a, Sh op, const x86::Mem& dst, const Operand_& count) {
+void emit_sh(x86::Assembler& a, Sh op, const Operand& dst, const Operand_& count) {
     switch (op) {
     case Sh::Rol: a.emit(x86::Inst::kIdRol, dst, count); break;
     case Sh::Ror: a.emit(x86::Inst::kIdRor, dst, count); break;
@@ -88,7 +88,7 @@ template <Sh Op> void emit_shift(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     const DecodedInsn& in = bc.insn();
     const unsigned size = in.op[0].size;
-    x86::Mem dst = bc.gpr_op(0);
+    Operand dst = bc.gpr_op(0);
     if (in.op[0].kind == OperandKind::Mem) {
         bc.mem_host(mmu::Access::Write, size);
         dst = x86::ptr(x86::rdx, 0, size);
@@ -98,21 +98,33 @@ template <Sh Op> void emit_shift(BlockCompiler& bc) {
     if (count_is_cl(in)) {
         // A masked count of 0 changes nothing, not even the flags.
         Label done = a.newLabel();
-        a.movzx(x86::ecx, bc.gpr(cpu::kRcx, 1));
+        // Flags change on one side of the branch only: none may be deferred across it.
+        bc.materialize_flags();
+        a.emit(x86::Inst::kIdMovzx, x86::ecx, bc.gpr(cpu::kRcx, 1));
         a.and_(x86::ecx, 31);
         a.jz(done);
-        a.dec(x86::ecx);
-        emit_sh(a, Op, dst, x86::cl);
-        emit_sh(a, Op, dst, imm(1));
+        if (bc.flags_live(written)) {
+            // The last step by 1 leaves the flags the interpreter computes.
+            a.dec(x86::ecx);
+            emit_sh(a, Op, dst, x86::cl);
+            emit_sh(a, Op, dst, imm(1));
+        } else {
+            emit_sh(a, Op, dst, x86::cl);
+        }
         bc.flags_written(written, !rotate);
+        bc.materialize_flags();
         a.bind(done);
         return;
     }
     const unsigned c = const_count(in) & 31;
-    if (c > 1) {
-        emit_sh(a, Op, dst, imm(c - 1));
+    if (!bc.flags_live(written)) {
+        emit_sh(a, Op, dst, imm(c));
+    } else {
+        if (c > 1) {
+            emit_sh(a, Op, dst, imm(c - 1));
+        }
+        emit_sh(a, Op, dst, imm(1));
     }
-    emit_sh(a, Op, dst, imm(1));
     bc.flags_written(written, !rotate);
 }
 
@@ -130,7 +142,7 @@ void load_rm32(BlockCompiler& bc) {
         bc.mem_host(mmu::Access::Read, 4);
         bc.a().mov(x86::esi, x86::dword_ptr(x86::rdx));
     } else {
-        bc.a().mov(x86::esi, bc.gpr_op(0));
+        bc.a().emit(x86::Inst::kIdMov, x86::esi, bc.gpr_op(0));
     }
 }
 
@@ -139,14 +151,14 @@ void load_rm32(BlockCompiler& bc) {
 template <bool Signed> void emit_mul1(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     load_rm32(bc);
-    a.mov(x86::eax, bc.gpr(cpu::kRax, 4));
+    a.emit(x86::Inst::kIdMov, x86::eax, bc.gpr(cpu::kRax, 4));
     if (Signed) {
         a.imul(x86::esi);
     } else {
         a.mul(x86::esi);
     }
-    a.mov(bc.gpr(cpu::kRax, 4), x86::eax);
-    a.mov(bc.gpr(cpu::kRdx, 4), x86::edx);
+    a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRax, 4), x86::eax);
+    a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRdx, 4), x86::edx);
     if (!bc.flags_live(cpu::kArithFlags)) {
         return;
     }
@@ -169,13 +181,13 @@ void emit_div(BlockCompiler& bc) {
     load_rm32(bc);
     a.test(x86::esi, x86::esi);
     a.jz(bc.slow_label());
-    a.mov(x86::edx, bc.gpr(cpu::kRdx, 4));
+    a.emit(x86::Inst::kIdMov, x86::edx, bc.gpr(cpu::kRdx, 4));
     a.cmp(x86::edx, x86::esi);
     a.jae(bc.slow_label());
-    a.mov(x86::eax, bc.gpr(cpu::kRax, 4));
+    a.emit(x86::Inst::kIdMov, x86::eax, bc.gpr(cpu::kRax, 4));
     a.div(x86::esi);
-    a.mov(bc.gpr(cpu::kRax, 4), x86::eax);
-    a.mov(bc.gpr(cpu::kRdx, 4), x86::edx);
+    a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRax, 4), x86::eax);
+    a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRdx, 4), x86::edx);
 }
 
 /// IDIV: the 64-bit dividend divided on the host in 64 bits (no host fault but INT64_MIN / -1,
@@ -188,8 +200,8 @@ void emit_idiv(BlockCompiler& bc) {
     a.cmp(x86::esi, -1);
     a.je(bc.slow_label());
     a.movsxd(x86::rsi, x86::esi);
-    a.mov(x86::eax, bc.gpr(cpu::kRax, 4));
-    a.mov(x86::edx, bc.gpr(cpu::kRdx, 4));
+    a.emit(x86::Inst::kIdMov, x86::eax, bc.gpr(cpu::kRax, 4));
+    a.emit(x86::Inst::kIdMov, x86::edx, bc.gpr(cpu::kRdx, 4));
     a.shl(x86::rdx, 32);
     a.or_(x86::rax, x86::rdx);
     a.cqo();
@@ -197,8 +209,8 @@ void emit_idiv(BlockCompiler& bc) {
     a.movsxd(x86::rcx, x86::eax);
     a.cmp(x86::rcx, x86::rax);
     a.jne(bc.slow_label());
-    a.mov(bc.gpr(cpu::kRax, 4), x86::eax);
-    a.mov(bc.gpr(cpu::kRdx, 4), x86::edx);
+    a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRax, 4), x86::eax);
+    a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRdx, 4), x86::edx);
 }
 
 // ---- SHLD/SHRD (32-bit) ----
@@ -217,7 +229,7 @@ bool can_dshift(const DecodedInsn& in, u32 flags) {
 template <bool Left> void emit_dshift(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     const DecodedInsn& in = bc.insn();
-    x86::Mem dst = bc.gpr_op(0);
+    Operand dst = bc.gpr_op(0);
     if (in.op[0].kind == OperandKind::Mem) {
         bc.mem_host(mmu::Access::Write, 4);
         dst = x86::dword_ptr(x86::rdx);
@@ -225,16 +237,17 @@ template <bool Left> void emit_dshift(BlockCompiler& bc) {
     Label done = a.newLabel();
     const bool by_cl = in.op[2].kind == OperandKind::Reg;
     if (by_cl) {
-        a.movzx(x86::ecx, bc.gpr(cpu::kRcx, 1));
+        bc.materialize_flags(); // flags change on one side of the branch only
+        a.emit(x86::Inst::kIdMovzx, x86::ecx, bc.gpr(cpu::kRcx, 1));
         a.and_(x86::ecx, 31);
         a.jz(done);
     }
-    a.mov(x86::edi, dst);
-    a.mov(x86::esi, bc.gpr_op(1));
+    a.emit(x86::Inst::kIdMov, x86::edi, dst);
+    a.emit(x86::Inst::kIdMov, x86::esi, bc.gpr_op(1));
     a.mov(x86::eax, x86::edi);
     const Operand count = by_cl ? Operand(x86::cl) : Operand(imm(static_cast<u32>(in.imm & 31)));
     a.emit(Left ? x86::Inst::kIdShld : x86::Inst::kIdShrd, x86::eax, x86::esi, count);
-    a.mov(dst, x86::eax);
+    a.emit(x86::Inst::kIdMov, dst, x86::eax);
     if (bc.flags_live(cpu::kArithFlags)) {
         a.pushfq();
         a.pop(x86::rcx);

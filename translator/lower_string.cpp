@@ -51,7 +51,7 @@ template <bool Src, bool Dst> bool can_single(const DecodedInsn& in, u32 flags) 
 /// ecx = the index step: +size with DF = 0, -size with DF = 1. Clobbers the host flags.
 void emit_step(BlockCompiler& bc, unsigned size) {
     x86::Assembler& a = bc.a();
-    a.bt(bc.state(kOffEflags, 4), kDfBit);
+    a.bt(bc.eflags_system_bits(), kDfBit);
     a.sbb(x86::ecx, x86::ecx); // 0 or -1
     a.and_(x86::ecx, -2 * static_cast<i32>(size));
     a.add(x86::ecx, static_cast<i32>(size));
@@ -62,14 +62,14 @@ x86::Mem host_elem(unsigned size) { return x86::ptr(x86::rdx, 0, size); }
 /// The source element at DS:ESI (or its override) into eax (sized).
 void load_src(BlockCompiler& bc, unsigned size) {
     x86::Assembler& a = bc.a();
-    a.mov(x86::ecx, bc.gpr(cpu::kRsi, 4));
+    a.emit(x86::Inst::kIdMov, x86::ecx, bc.gpr(cpu::kRsi, 4));
     bc.seg_host(bc.insn().mem.seg, mmu::Access::Read, size, false);
     a.mov(sized(x86::eax, size), host_elem(size));
 }
 
 /// Host address of the destination element at ES:EDI into rdx (rax is kept).
 void dst_host(BlockCompiler& bc, mmu::Access acc, unsigned size) {
-    bc.a().mov(x86::ecx, bc.gpr(cpu::kRdi, 4));
+    bc.a().emit(x86::Inst::kIdMov, x86::ecx, bc.gpr(cpu::kRdi, 4));
     bc.seg_host(cpu::kEs, acc, size, false);
 }
 
@@ -82,27 +82,27 @@ void emit_movs1(BlockCompiler& bc) {
     dst_host(bc, mmu::Access::Write, size);
     a.mov(host_elem(size), sized(x86::eax, size));
     emit_step(bc, size);
-    a.add(bc.gpr(cpu::kRsi, 4), x86::ecx);
-    a.add(bc.gpr(cpu::kRdi, 4), x86::ecx);
+    a.emit(x86::Inst::kIdAdd, bc.gpr(cpu::kRsi, 4), x86::ecx);
+    a.emit(x86::Inst::kIdAdd, bc.gpr(cpu::kRdi, 4), x86::ecx);
 }
 
 void emit_stos1(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     const unsigned size = elem_size(bc.insn());
     dst_host(bc, mmu::Access::Write, size);
-    a.mov(sized(x86::eax, size), bc.gpr(cpu::kRax, size));
+    a.emit(x86::Inst::kIdMov, sized(x86::eax, size), bc.gpr(cpu::kRax, size));
     a.mov(host_elem(size), sized(x86::eax, size));
     emit_step(bc, size);
-    a.add(bc.gpr(cpu::kRdi, 4), x86::ecx);
+    a.emit(x86::Inst::kIdAdd, bc.gpr(cpu::kRdi, 4), x86::ecx);
 }
 
 void emit_lods(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     const unsigned size = elem_size(bc.insn());
     load_src(bc, size);
-    a.mov(bc.gpr(cpu::kRax, size), sized(x86::eax, size));
+    a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRax, size), sized(x86::eax, size));
     emit_step(bc, size);
-    a.add(bc.gpr(cpu::kRsi, 4), x86::ecx);
+    a.emit(x86::Inst::kIdAdd, bc.gpr(cpu::kRsi, 4), x86::ecx);
 }
 
 /// SCAS: the flags of rAX - ES:[EDI] (the host's CMP gives the interpreter's SUB flags).
@@ -110,11 +110,11 @@ void emit_scas(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     const unsigned size = elem_size(bc.insn());
     dst_host(bc, mmu::Access::Read, size);
-    a.mov(sized(x86::esi, size), bc.gpr(cpu::kRax, size));
+    a.emit(x86::Inst::kIdMov, sized(x86::esi, size), bc.gpr(cpu::kRax, size));
     a.cmp(sized(x86::esi, size), host_elem(size));
     bc.flags_written(cpu::kArithFlags);
     emit_step(bc, size);
-    a.add(bc.gpr(cpu::kRdi, 4), x86::ecx);
+    a.emit(x86::Inst::kIdAdd, bc.gpr(cpu::kRdi, 4), x86::ecx);
 }
 
 // ---- REP MOVS / REP STOS within one page ----
@@ -123,7 +123,7 @@ void emit_scas(BlockCompiler& bc) {
 /// `index` into `host`, or the slow path unless the run stays inside that page.
 void run_host(BlockCompiler& bc, unsigned seg, unsigned index, mmu::Access acc, const x86::Gp& host) {
     x86::Assembler& a = bc.a();
-    a.mov(x86::ecx, bc.gpr(index, 4));
+    a.emit(x86::Inst::kIdMov, x86::ecx, bc.gpr(index, 4));
     bc.seg_host_page(seg, acc);
     a.mov(x86::r8d, x86::ecx);
     a.and_(x86::r8d, 0xFFF);
@@ -138,10 +138,10 @@ template <bool Movs> void emit_rep(BlockCompiler& bc) {
     const unsigned size = elem_size(bc.insn());
     const unsigned shift = size == 4 ? 2 : size == 2 ? 1 : 0;
     Label done = a.newLabel();
-    a.mov(x86::eax, bc.gpr(cpu::kRcx, 4));
+    a.emit(x86::Inst::kIdMov, x86::eax, bc.gpr(cpu::kRcx, 4));
     a.test(x86::eax, x86::eax);
     a.jz(done); // ECX = 0: nothing at all, in either direction
-    a.bt(bc.state(kOffEflags, 4), kDfBit);
+    a.bt(bc.eflags_system_bits(), kDfBit);
     a.jc(bc.slow_label());
     // At most one page: checked on the count first so that the byte count cannot overflow.
     a.cmp(x86::eax, static_cast<i32>(0x1000 >> shift));
@@ -159,13 +159,13 @@ template <bool Movs> void emit_rep(BlockCompiler& bc) {
         // The host's REP MOVS is defined element by element as the guest's, overlapping
         // (replicating) copies included.
         a.rep().movs(dst, x86::ptr(x86::rsi, 0, size));
-        a.add(bc.gpr(cpu::kRsi, 4), x86::r9d);
+        a.emit(x86::Inst::kIdAdd, bc.gpr(cpu::kRsi, 4), x86::r9d);
     } else {
-        a.mov(sized(x86::eax, size), bc.gpr(cpu::kRax, size));
+        a.emit(x86::Inst::kIdMov, sized(x86::eax, size), bc.gpr(cpu::kRax, size));
         a.rep().stos(dst, sized(x86::eax, size));
     }
-    a.add(bc.gpr(cpu::kRdi, 4), x86::r9d);
-    a.mov(bc.gpr(cpu::kRcx, 4), 0);
+    a.emit(x86::Inst::kIdAdd, bc.gpr(cpu::kRdi, 4), x86::r9d);
+    a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRcx, 4), 0);
     a.bind(done);
 }
 

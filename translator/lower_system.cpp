@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Lowerings of the frequent simple system and miscellany rows: CLI, CLD/STD, CLC/STC/CMC,
-// SAHF, PUSHF and PUSH r/m at ring 0, and the instructions that do nothing observable here (fences,
+// SAHF, PUSHF and PUSH r/m at ring 0, RDTSC (a direct clock call), and the instructions that do nothing observable here (fences,
 // hint NOPs). The IOPL/VME cases of CLI and PUSHF stay with the interpreter.
 #include "translator/lower_common.h"
+#include "translator/helpers.h"
 
 namespace translator {
 
@@ -19,12 +20,12 @@ constexpr i32 kOffEflags = offsetof(cpu::CpuState, eflags);
 bool ring0(u32 flags) { return !(flags & kKeyVM) && (!(flags & kKeyPE) || key_cpl(flags) == 0); }
 
 bool can_cli(const DecodedInsn&, u32 flags) { return ring0(flags); }
-void emit_cli(BlockCompiler& bc) { bc.a().and_(bc.state(kOffEflags, 4), static_cast<i32>(~u32{cpu::kIF})); }
+void emit_cli(BlockCompiler& bc) { bc.a().and_(bc.eflags_system_bits(), static_cast<i32>(~u32{cpu::kIF})); }
 
 bool can_always(const DecodedInsn&, u32) { return true; }
 void emit_nothing(BlockCompiler&) {}
-void emit_cld(BlockCompiler& bc) { bc.a().and_(bc.state(kOffEflags, 4), static_cast<i32>(~u32{cpu::kDF})); }
-void emit_std(BlockCompiler& bc) { bc.a().or_(bc.state(kOffEflags, 4), static_cast<i32>(cpu::kDF)); }
+void emit_cld(BlockCompiler& bc) { bc.a().and_(bc.eflags_system_bits(), static_cast<i32>(~u32{cpu::kDF})); }
+void emit_std(BlockCompiler& bc) { bc.a().or_(bc.eflags_system_bits(), static_cast<i32>(cpu::kDF)); }
 void emit_clc(BlockCompiler& bc) { bc.a().and_(bc.state(kOffEflags, 4), static_cast<i32>(~u32{cpu::kCF})); }
 void emit_stc(BlockCompiler& bc) { bc.a().or_(bc.state(kOffEflags, 4), static_cast<i32>(cpu::kCF)); }
 void emit_cmc(BlockCompiler& bc) { bc.a().xor_(bc.state(kOffEflags, 4), static_cast<i32>(cpu::kCF)); }
@@ -52,15 +53,27 @@ void emit_push_ev(BlockCompiler& bc) {
         bc.mem_host(mmu::Access::Read, 4); // the address uses ESP before the push
         a.mov(x86::esi, x86::dword_ptr(x86::rdx));
     } else {
-        a.mov(x86::esi, bc.gpr_op(0));
+        a.emit(x86::Inst::kIdMov, x86::esi, bc.gpr_op(0));
     }
     lower::emit_push_esi(bc);
+}
+
+/// RDTSC through a direct helper call (the kernel's clock reads it millions of times): an
+/// interpreter call costs a register spill, a decode-table dispatch and often the block.
+void emit_rdtsc(BlockCompiler& bc) {
+    x86::Assembler& a = bc.a();
+    bc.call_helper(reinterpret_cast<const void*>(&jit_rdtsc), 0);
+    a.test(x86::edx, x86::edx);
+    a.jz(bc.slow_label());
+    a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRax, 4), x86::eax);
+    a.shr(x86::rax, 32);
+    a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRdx, 4), x86::eax);
 }
 
 /// SAHF: SF ZF AF PF CF from AH (OF and the rest kept), as the interpreter's set_flags.
 void emit_sahf(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
-    a.movzx(x86::eax, bc.gpr(4, 1, true)); // AH: register 4, high byte
+    a.emit(x86::Inst::kIdMovzx, x86::eax, bc.gpr(4, 1, true)); // AH: register 4, high byte
     bc.flags_store(x86::eax, cpu::kSF | cpu::kZF | cpu::kAF | cpu::kPF | cpu::kCF);
 }
 
@@ -79,6 +92,7 @@ void install_lower_system(LoweringTable& t) {
     set(InsnId::PUSHF, can_pushf, emit_pushf);
     set(InsnId::PUSH_Ev, can_push_ev, emit_push_ev);
     set(InsnId::SAHF, can_always, emit_sahf);
+    set(InsnId::RDTSC, can_always, emit_rdtsc);
     for (InsnId id : {InsnId::LFENCE, InsnId::MFENCE, InsnId::SFENCE, InsnId::NOP_Ev, InsnId::NOP_Ev_0F18_4,
                       InsnId::NOP_Ev_0F18_5, InsnId::NOP_Ev_0F18_6, InsnId::NOP_Ev_0F18_7, InsnId::NOP_Ev_0F19,
                       InsnId::NOP_Ev_0F1A, InsnId::NOP_Ev_0F1B, InsnId::NOP_Ev_0F1C, InsnId::NOP_Ev_0F1D,

@@ -276,7 +276,7 @@ void emit_fnstsw_ax(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     emit_enter(bc, false);
     a.mov(x86::ax, bc.state(kOffFsw, 2));
-    a.mov(bc.gpr(cpu::kRax, 2), x86::ax);
+    a.emit(x86::Inst::kIdMov, bc.gpr(cpu::kRax, 2), x86::ax);
 }
 
 // ---- register forms ----

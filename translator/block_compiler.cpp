@@ -456,11 +456,13 @@ void BlockCompiler::emit_interp_call(bool) {
     reload_cached();
 }
 
-void BlockCompiler::emit_probe_jump_cache() {
+void BlockCompiler::emit_probe_jump_cache(bool spill) {
     // eax holds the new EIP (already stored in CpuState::rip).
     x86::Assembler& as = *m_a;
-    spill_cached();
-    emit_flag_merge();
+    if (spill) {
+        spill_cached();
+        emit_flag_merge();
+    }
     const u64 cs_base = m_block->key.cs_base;
     if (cs_base != 0) {
         as.lea(x86::ecx, x86::ptr(x86::rax, static_cast<i32>(static_cast<u32>(cs_base))));
@@ -581,6 +583,23 @@ void BlockCompiler::emit_end() {
         emit_flag_merge();
         emit_exit_code(kExitNext);
         break;
+    case BlockEnd::ModeCheck: {
+        // State is in CpuState (the interpreter call just ran); the call clobbers r10/r11, so
+        // the probe after it stores nothing.
+        spill_cached();
+        emit_flag_merge();
+        Label other_mode = as.newLabel();
+        as.lea(x86::rdi, x86::ptr(kState, m_layout.cpu_from_state));
+        as.mov(x86::rsi, imm(reinterpret_cast<u64>(m_block)));
+        emit_call(reinterpret_cast<const void*>(&jit_same_mode));
+        as.test(x86::eax, x86::eax);
+        as.jz(other_mode);
+        as.mov(x86::rax, x86::qword_ptr(kState, kOffRip));
+        emit_probe_jump_cache(false);
+        as.bind(other_mode);
+        emit_exit_code(kExitNext);
+        break;
+    }
     case BlockEnd::Dynamic:
         as.mov(x86::rax, x86::qword_ptr(kState, kOffRip));
         emit_probe_jump_cache();
@@ -774,12 +793,18 @@ usize BlockCompiler::compile_once(Block& b, u8* dst, usize cap) {
             ++m_ctx.stats.insns_native;
         } else {
             emit_interp_call(false);
+            if (in.id == cpu::InsnId::STI && m_index + 1 < b.ninsns) {
+                // The next instruction, in STI's interrupt shadow, runs in this block, and
+                // blocks take interrupts only on entry: the shadow is kept without the flag,
+                // which the dispatcher would otherwise honour by interpreting one instruction.
+                as.mov(x86::byte_ptr(kState, static_cast<i32>(offsetof(CpuState, inhibit_irq))), 0);
+            }
             if (m_index + 1 == b.ninsns) {
                 // The handler set rip; a block ends after an instruction only when it changes
                 // control flow or mode, or at a page end / the length limit.
                 const u32 attrs = in.info().attrs;
                 m_end = (attrs & (cpu::kEndsBlock | cpu::kSerializing)) || ends_block_mode(in)
-                            ? BlockEnd::Dispatcher
+                            ? (continues_in_mode(in) ? BlockEnd::ModeCheck : BlockEnd::Dispatcher)
                             : BlockEnd::Fallthrough;
             }
         }
@@ -830,11 +855,29 @@ usize BlockCompiler::compile_once(Block& b, u8* dst, usize cap) {
     return size;
 }
 
+bool continues_in_mode(const cpu::DecodedInsn& in) {
+    // The kernel's entry and exit paths reload segments and flags with values that leave the
+    // block key as it was; other mode changers (control registers, I/O that may remap memory,
+    // HLT, far transfers between rings) keep the dispatcher.
+    using cpu::InsnId;
+    switch (in.id) {
+    case InsnId::MOV_SwEw: case InsnId::POP_DS: case InsnId::POP_ES: case InsnId::POP_FS:
+    case InsnId::POP_GS: case InsnId::POPF: case InsnId::STI: case InsnId::IRET:
+        return true;
+    default:
+        return false;
+    }
+}
+
 bool ends_block_mode(const cpu::DecodedInsn& in) {
     using cpu::InsnId;
-    // Instructions that load a segment register change the block's key (segment classes).
+    // Instructions that load a segment register change the block's key (segment classes);
+    // PUSH Sreg and MOV r/m, Sreg only read one.
+    const bool reads_sreg = in.id == InsnId::MOV_EvSw || in.id == InsnId::PUSH_ES || in.id == InsnId::PUSH_CS ||
+                            in.id == InsnId::PUSH_SS || in.id == InsnId::PUSH_DS || in.id == InsnId::PUSH_FS ||
+                            in.id == InsnId::PUSH_GS;
     for (unsigned i = 0; i < in.nops; ++i) {
-        if (in.op[i].kind == cpu::OperandKind::Seg && i == 0 && in.id != InsnId::MOV_EvSw) {
+        if (in.op[i].kind == cpu::OperandKind::Seg && i == 0 && !reads_sreg) {
             return true;
         }
     }

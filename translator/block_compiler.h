@@ -51,6 +51,9 @@ struct LoweringTable {
 /// True when a block must end after `insn` because it may change what the block's key
 /// describes (segment loads, privilege, control registers) or needs prompt device service.
 bool ends_block_mode(const cpu::DecodedInsn& insn);
+/// True for the mode changers after which a block checks the mode and, when unchanged, goes on
+/// through the jump cache instead of the dispatcher (BlockEnd::ModeCheck).
+bool continues_in_mode(const cpu::DecodedInsn& insn);
 const LoweringTable& lowering_table();
 void install_lower_alu(LoweringTable& t);
 void install_lower_control(LoweringTable& t);
@@ -66,6 +69,7 @@ enum class BlockEnd : u8 {
     Taken,       ///< a lowering already emitted the exits
     Dispatcher,  ///< rip is set; return to the dispatcher (modes may have changed)
     Dynamic,     ///< rip is set and the mode unchanged: probe the jump cache
+    ModeCheck,   ///< rip is set; probe the jump cache if the mode is still the block's
 };
 
 class BlockCompiler {
@@ -174,7 +178,7 @@ private:
     void emit_end();
     void emit_slow_paths();
     void emit_exit_code(u32 code);
-    void emit_probe_jump_cache(); ///< rip in eax (and stored)
+    void emit_probe_jump_cache(bool spill = true); ///< rip in eax (and stored)
     void emit_call(const void* fn);
     void emit_icount_adjust(i64 delta);
     void seg_host_impl(unsigned seg, mmu::Access acc, unsigned size, bool aligned, bool chunk_test);

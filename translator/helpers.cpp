@@ -2,6 +2,9 @@
 // The interpreter call of translated code (helpers.h).
 #include "translator/helpers.h"
 
+#include "translator/block.h"
+#include "translator/block_key.h"
+
 #include "cpu/flags.h"
 #include "cpu/interp/handlers.h"
 #include "cpu/system.h"
@@ -13,6 +16,14 @@ JitContext* g_profile = nullptr;
 }
 
 void set_fallback_profile(JitContext* ctx) { g_profile = ctx; }
+
+u64 jit_same_mode(cpu::Cpu* cpu, const Block* block) {
+    const cpu::CpuState& s = cpu->s;
+    if (s.inhibit_irq || (s.eflags & cpu::kTF) || s.halted || cpu->long_mode()) {
+        return 0;
+    }
+    return block_flags(*cpu) == block->key.flags && s.seg[cpu::kCs].base == block->key.cs_base;
+}
 
 JitValue jit_rdtsc(cpu::Cpu* cpu, u64) {
     const cpu::CpuState& s = cpu->s;

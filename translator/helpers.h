@@ -26,6 +26,13 @@ struct JitValue {
 /// must not read the clock).
 JitValue jit_rdtsc(cpu::Cpu* cpu, u64);
 
+/// After a segment load, POPF, STI or IRET run by the interpreter at the end of `block`: 1
+/// when the CPU is still in the mode the block was translated for (its key flags and CS base),
+/// so translated code may go on through the jump cache with the block's mode instead of
+/// returning to the dispatcher; 0 when the dispatcher must look (another mode, an interrupt
+/// shadow or TF to honour, the CPU halted).
+u64 jit_same_mode(cpu::Cpu* cpu, const Block* block);
+
 /// A block prologue filled the execution recorder's ring (cpu.recorder->ring_full()).
 void jit_trace_ring_full(cpu::Cpu* cpu);
 

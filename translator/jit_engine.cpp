@@ -282,6 +282,12 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
         insns.push_back(d);
         off += d.length;
         eip += d.length;
+        if (insns.size() >= 2 && insns[insns.size() - 2].id == cpu::InsnId::STI) {
+            break; // the instruction in STI's shadow ends the block: interrupts come next
+        }
+        if (d.id == cpu::InsnId::STI) {
+            continue; // see BlockCompiler: the block runs STI's shadow itself
+        }
         const u32 attrs = d.info().attrs;
         if ((attrs & (cpu::kEndsBlock | cpu::kSerializing)) || ends_block_mode(d) ||
             (d.prefixes & (cpu::kPfxRep | cpu::kPfxRepne))) {
@@ -566,6 +572,15 @@ void JitEngine::print_stats(std::FILE* out) const {
                  (unsigned long long)s.exits[kExitNext], (unsigned long long)s.exits[kExitChain],
                  (unsigned long long)s.exits[kExitIrq], (unsigned long long)s.exits[kExitBudget],
                  (unsigned long long)s.exits[kExitStop], (unsigned long long)s.jump_cache_clears);
+    {
+        usize longest = 0, used = 0;
+        for (usize i = 0; i < m_map.bucket_count(); ++i) {
+            longest = std::max(longest, m_map.bucket_size(i));
+            used += m_map.bucket_size(i) != 0;
+        }
+        std::fprintf(out, "jit: block map %zu keys, %zu buckets (%zu used), longest chain %zu\n", m_map.size(),
+                     m_map.bucket_count(), used, longest);
+    }
     std::fprintf(out, "jit: blocks with guest registers in host registers %llu (%llu compiled again without)\n",
                  (unsigned long long)s.blocks_reg_cached, (unsigned long long)s.reg_cache_fallbacks);
     if (m_miss_counts) {

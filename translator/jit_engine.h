@@ -80,7 +80,7 @@ private:
         Block* block = nullptr;
         bool untranslatable = false; ///< translate() failed for `key`: the interpreter runs it
     };
-    static constexpr usize kBlockCacheSize = usize{1} << 14;
+    static constexpr usize kBlockCacheSize = usize{1} << 16;
     std::unique_ptr<BlockCacheLine[]> m_block_cache;
     std::vector<std::unique_ptr<Block>> m_blocks;
     std::unordered_map<u64, std::vector<Block*>> m_by_page; ///< physical page -> its blocks

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Lowerings of the x87 instructions compiled code runs most (the C library's double loads and
 // stores, its control word save and FCOM;FNSTSW AX;SAHF compares): FLD/FST/FSTP m64, FLD1,
-// FLDZ, FNSTCW m16, FNSTSW AX, FXCH ST(i), FST/FSTP ST(i). Only the cases that need no rounding and raise no
+// FLDZ, FLDCW m16, FNSTCW m16, FNSTSW AX, FXCH ST(i), FST/FSTP ST(i). Only the cases that need no rounding and raise no
 // exception are inline: a normal or zero double loaded or stored exactly, a non-empty source
 // and a free destination. Anything else (CR0.EM/TS, a pending exception of a waiting
 // instruction, NaN/infinity/denormal operands, inexact or out-of-range stores, stack overflow
@@ -38,6 +38,7 @@ static_assert(sizeof(cpu::Float80) == 16, "ST(i) is addressed with a shift by 4"
 
 // FSW bits (cpu/interp/fpu_common.h).
 constexpr u32 kFswES = 0x0080;
+constexpr u32 kFswBusy = 0x8000;
 constexpr u32 kFswC1 = 0x0200;
 constexpr u32 kFswTop = 0x3800;
 constexpr unsigned kTagEmpty = 3;
@@ -270,6 +271,30 @@ void emit_fnstcw(BlockCompiler& bc) {
     a.mov(x86::word_ptr(x86::rdx), x86::ax);
 }
 
+/// FLDCW m16, as the interpreter's fldcw: a waiting instruction (a pending exception takes the
+/// slow path, so FERR# needs no update here); the new control word with bit 6 set and bits
+/// 7 and 13..15 clear; FSW.ES and B set exactly when the new masks expose a pending exception.
+void emit_fldcw(BlockCompiler& bc) {
+    x86::Assembler& a = bc.a();
+    emit_enter(bc, true);
+    bc.mem_host(mmu::Access::Read, 2, false);
+    a.movzx(x86::eax, x86::word_ptr(x86::rdx));
+    a.and_(x86::eax, 0x1F3F);
+    a.or_(x86::eax, 0x0040);
+    a.mov(bc.state(kOffFcw, 2), x86::ax);
+    a.mov(x86::ecx, x86::eax);
+    a.not_(x86::ecx);
+    a.and_(x86::ecx, 0x3F); // exceptions left unmasked
+    a.movzx(x86::edx, bc.state(kOffFsw, 2));
+    a.xor_(x86::esi, x86::esi);
+    a.mov(x86::edi, static_cast<i32>(kFswES | kFswBusy));
+    a.test(x86::edx, x86::ecx);
+    a.cmovnz(x86::esi, x86::edi);
+    a.and_(x86::edx, static_cast<i32>(~(kFswES | kFswBusy) & 0xFFFF));
+    a.or_(x86::edx, x86::esi);
+    a.mov(bc.state(kOffFsw, 2), x86::dx);
+}
+
 bool can_always(const DecodedInsn&, u32) { return true; }
 
 void emit_fnstsw_ax(BlockCompiler& bc) {
@@ -390,6 +415,7 @@ void install_lower_x87(LoweringTable& t) {
     set(InsnId::FST_Mq, mem_ok64, emit_fst_m64<false>);
     set(InsnId::FSTP_Mq, mem_ok64, emit_fst_m64<true>);
     set(InsnId::FNSTCW_Mw, mem_ok64, emit_fnstcw);
+    set(InsnId::FLDCW_Mw, mem_ok64, emit_fldcw);
     set(InsnId::FNSTSW_AX, can_always, emit_fnstsw_ax);
     set(InsnId::FLD1, can_always, emit_fld_const<true>);
     set(InsnId::FLDZ, can_always, emit_fld_const<false>);

@@ -48,7 +48,14 @@ struct ChainSlot {
 struct Block {
     BlockKey key;
     u32 ninsns = 0;
-    u32 nbytes = 0;       ///< guest bytes covered, from phys_pc (never crosses its page)
+    u32 nbytes = 0;       ///< guest bytes covered, from phys_pc; the last tail_len of them on the next page
+    /// A last instruction that crosses into the next page (tail_len > 0): that page's linear
+    /// and physical address and the TLB addend it had at translation time, which the block
+    /// checks before running the instruction.
+    u32 tail_len = 0;
+    u64 tail_lin = 0;
+    u64 tail_phys = 0;
+    uptr tail_addend = 0;
     u8* code = nullptr;   ///< start of the host code
     u32 code_size = 0;
     u8* entry = nullptr;  ///< checked entry (interrupt/stop check, then budget): chained jumps

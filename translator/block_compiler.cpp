@@ -554,6 +554,31 @@ void BlockCompiler::emit_prologue() {
     reload_cached();
 }
 
+void BlockCompiler::emit_tail_check() {
+    // The last instruction's bytes on the next page were decoded through the TLB entry of
+    // that page: it must still map the same host page, or the interpreter fetches afresh.
+    x86::Assembler& as = *m_a;
+    const i32 slot = static_cast<i32>(((m_block->tail_lin >> 12) & (cpu::Cpu::kTlbSize - 1)) * 64);
+    Label ok = as.newLabel();
+    Label stale = as.newLabel();
+    as.mov(x86::rax, imm(m_block->tail_lin));
+    as.cmp(x86::rax, x86::qword_ptr(kTlb, slot + static_cast<i32>(offsetof(cpu::TlbEntry, exec_tag))));
+    as.jne(stale);
+    as.mov(x86::rax, imm(static_cast<u64>(m_block->tail_addend)));
+    as.cmp(x86::rax, x86::qword_ptr(kTlb, slot + kTlbAddend));
+    as.je(ok);
+    as.bind(stale);
+    spill_cached();
+    emit_flag_merge();
+    as.mov(x86::eax, static_cast<u32>(m_eip));
+    as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
+    emit_icount_adjust(-(static_cast<i64>(m_block->ninsns) - m_index));
+    as.lea(x86::rdi, x86::ptr(kState, m_layout.cpu_from_state));
+    emit_call(reinterpret_cast<const void*>(&jit_interp_step));
+    as.jmp(m_exit_label);
+    as.bind(ok);
+}
+
 void BlockCompiler::emit_trace_record() {
     // { id, aux = 0, icount before the block } at the recorder's cursor. Only stores on the
     // way: consumers (filters, disassembly, compression) work later, elsewhere.
@@ -769,13 +794,16 @@ usize BlockCompiler::compile_once(Block& b, u8* dst, usize cap) {
         m_insn_deferred_clear_af = m_deferred_clear_af;
         // A flag writer directly followed by the block's final Jcc leaves the host flags to it
         // (not one with a slow path: its interpreter call leaves no host flags behind).
-        m_fuse_next = m_index + 2 == b.ninsns && m_native[m_index] && m_native[m_index + 1] &&
+        m_fuse_next = m_index + 2 == b.ninsns && b.tail_len == 0 && m_native[m_index] && m_native[m_index + 1] &&
                       !in.has_mem() && !uses[m_index].may_fault &&
                       uses[m_index].writes == cpu::kArithFlags &&
                       (b.insns[m_index + 1].id == cpu::InsnId::JCC_Jb ||
                        b.insns[m_index + 1].id == cpu::InsnId::JCC_Jz);
         const bool carry_host_flags = m_host_flags_valid;
         (void)carry_host_flags;
+        if (m_index + 1 == b.ninsns && b.tail_len != 0) {
+            emit_tail_check();
+        }
         if (m_native[m_index]) {
             m_cur_slow = as.newLabel();
             m_cur_slow_used = false;

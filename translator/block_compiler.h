@@ -173,6 +173,7 @@ private:
     usize compile_once(Block& block, u8* dst, usize cap);
     void emit_prologue();
     void emit_trace_record();
+    void emit_tail_check(); ///< before a page-crossing last instruction (Block::tail_len)
     void emit_instruction();
     void emit_interp_call(bool out_of_line);
     void emit_end();

@@ -7,6 +7,7 @@
 
 #include "cpu/flags.h"
 #include "cpu/interp/handlers.h"
+#include "cpu/interp/interpreter.h"
 #include "cpu/system.h"
 
 namespace translator {
@@ -16,6 +17,12 @@ JitContext* g_profile = nullptr;
 }
 
 void set_fallback_profile(JitContext* ctx) { g_profile = ctx; }
+
+u32 jit_interp_step(cpu::Cpu* cpu) {
+    const cpu::Status st = cpu::interp::step(*cpu);
+    cpu::flush_flags(cpu->s);
+    return st == cpu::Status::Stop ? kExitStop : kExitNext;
+}
 
 u64 jit_same_mode(cpu::Cpu* cpu, const Block* block) {
     const cpu::CpuState& s = cpu->s;

@@ -33,6 +33,11 @@ JitValue jit_rdtsc(cpu::Cpu* cpu, u64);
 /// shadow or TF to honour, the CPU halted).
 u64 jit_same_mode(cpu::Cpu* cpu, const Block* block);
 
+/// The interpreter's whole step (fetch, decode, execute, exception delivery) at cpu.s.rip: a
+/// block's page-crossing last instruction whose second page is no longer mapped as when the
+/// block was translated. Returns kExitNext, or kExitStop for a shutdown.
+u32 jit_interp_step(cpu::Cpu* cpu);
+
 /// A block prologue filled the execution recorder's ring (cpu.recorder->ring_full()).
 void jit_trace_ring_full(cpu::Cpu* cpu);
 

@@ -193,6 +193,9 @@ void JitEngine::invalidate_block(Block* b) {
         line = BlockCacheLine{};
     }
     m_cpu->phys().code_remove(b->key.phys_pc);
+    if (b->tail_len != 0) {
+        m_cpu->phys().code_remove(b->tail_phys);
+    }
     // Nothing may jump here any more: unpatch chains into it, drop its jump-cache line.
     while (!b->incoming.empty()) {
         auto [from, slot] = b->incoming.back();
@@ -219,8 +222,9 @@ void JitEngine::invalidate_code(u64 pa, u64 len) {
         for (usize i = 0; i < list.size();) {
             Block* b = list[i];
             const u64 b0 = b->key.phys_pc;
-            const u64 b1 = b0 + b->nbytes;
-            if (b0 < end && pa < b1) {
+            const u64 b1 = b0 + b->nbytes - b->tail_len;
+            const bool hits_tail = b->tail_len != 0 && b->tail_phys < end && pa < b->tail_phys + b->tail_len;
+            if ((b0 < end && pa < b1) || hits_tail) {
                 invalidate_block(b);
                 list[i] = list.back();
                 list.pop_back();
@@ -245,6 +249,9 @@ void JitEngine::flush_all() {
     for (auto& b : m_blocks) {
         if (b->valid) {
             m_cpu->phys().code_remove(b->key.phys_pc);
+            if (b->tail_len != 0) {
+                m_cpu->phys().code_remove(b->tail_phys);
+            }
         }
     }
     m_blocks.clear();
@@ -256,6 +263,22 @@ void JitEngine::flush_all() {
     m_ctx.chain_block = nullptr;
 }
 
+bool JitEngine::tail_page(cpu::Cpu& cpu, u64 lin, TailPage& out) {
+    if (cpu.debug_armed()) {
+        return false; // a watched or broken-on tail: the interpreter's step reports it
+    }
+    const cpu::TlbEntry* e = cpu.fetch_entry(lin);
+    if (!e) {
+        m_retry_later = true; // the interpreter's fetch fills the entry
+        return false;
+    }
+    out.lin = lin;
+    out.phys = e->ppage & cpu.phys().a20_mask();
+    out.addend = e->addend;
+    out.host = reinterpret_cast<const u8*>(e->addend + lin);
+    return true;
+}
+
 Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) {
     const cpu::CodeMode mode = (key.flags & kKeyCode32) ? cpu::CodeMode::Bits32 : cpu::CodeMode::Bits16;
     const u64 page_off = key.phys_pc & 0xFFF;
@@ -264,6 +287,9 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
     u64 eip = key.lin_pc - key.cs_base;
     std::vector<cpu::DecodedInsn> insns;
     u64 off = 0;
+    m_retry_later = false;
+    TailPage tail;
+    u8 span[15];
     while (insns.size() < m_max_block_insns) {
         const u64 avail = std::min<u64>(15, 0x1000 - page_off - off);
         if (avail == 0) {
@@ -271,17 +297,33 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
         }
         cpu::DecodedInsn d;
         if (cpu::decode(host + off, static_cast<usize>(avail), mode, d) != cpu::DecodeError::None) {
-            break; // bad bytes or crossing the page: the interpreter takes it from here
+            // Bad bytes, or an instruction crossing into the next page: that one can end the
+            // block when the next page is in the TLB already (the interpreter's fetch fills
+            // it; no walk here, which would set accessed bits early).
+            if (avail == 15 || !tail_page(cpu, (key.lin_pc & ~u64{0xFFF}) + 0x1000, tail)) {
+                break;
+            }
+            std::copy_n(host + off, avail, span);
+            std::copy_n(tail.host, 15 - avail, span + avail);
+            if (cpu::decode(span, 15, mode, d) != cpu::DecodeError::None || d.length <= avail) {
+                break;
+            }
+            tail.len = static_cast<u32>(d.length - avail);
         }
         if ((eip & ip_mask) + d.length - 1 > cs_limit) {
+            tail.len = 0;
             break;
         }
         if (!insns.empty() && cpu.debug_armed() && cpu.is_breakpoint(key.lin_pc + off)) {
+            tail.len = 0;
             break; // a breakpoint starts its own block, which the dispatcher checks
         }
         insns.push_back(d);
         off += d.length;
         eip += d.length;
+        if (tail.len != 0) {
+            break;
+        }
         if (insns.size() >= 2 && insns[insns.size() - 2].id == cpu::InsnId::STI) {
             break; // the instruction in STI's shadow ends the block: interrupts come next
         }
@@ -305,6 +347,10 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
     b->key = key;
     b->ninsns = static_cast<u32>(insns.size());
     b->nbytes = static_cast<u32>(off);
+    b->tail_len = tail.len;
+    b->tail_lin = tail.lin;
+    b->tail_phys = tail.phys;
+    b->tail_addend = tail.addend;
     b->insns = std::make_unique<cpu::DecodedInsn[]>(insns.size());
     std::copy(insns.begin(), insns.end(), b->insns.get());
     if (m_recorder) {
@@ -317,7 +363,9 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
         def.cpl = static_cast<u8>(key_cpl(key.flags));
         def.ninsns = b->ninsns;
         def.nbytes = b->nbytes;
-        b->trace_id = m_recorder->define_block(def, host);
+        std::vector<u8> bytes(host, host + (b->nbytes - b->tail_len));
+        bytes.insert(bytes.end(), tail.host, tail.host + tail.len);
+        b->trace_id = m_recorder->define_block(def, bytes.data());
         b->trace_needed = m_recorder->block_needed(b->trace_id);
     }
     const usize size = m_compiler->compile(*b, m_code.cursor(), m_code.free_bytes());
@@ -344,9 +392,16 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
     m_blocks.push_back(std::move(blk));
     m_map[key] = b;
     m_by_page[key.phys_pc & ~u64{0xFFF}].push_back(b);
-    cpu.phys().code_chunks_mark(key.phys_pc, b->nbytes);
+    cpu.phys().code_chunks_mark(key.phys_pc, b->nbytes - b->tail_len);
     if (cpu.phys().code_add(key.phys_pc)) {
         cpu.tlb_revoke_write(key.phys_pc);
+    }
+    if (b->tail_len != 0) {
+        m_by_page[b->tail_phys].push_back(b);
+        cpu.phys().code_chunks_mark(b->tail_phys, b->tail_len);
+        if (cpu.phys().code_add(b->tail_phys)) {
+            cpu.tlb_revoke_write(b->tail_phys);
+        }
     }
     ++m_ctx.stats.blocks_translated;
     m_ctx.stats.insns_translated += b->ninsns;
@@ -383,6 +438,9 @@ Block* JitEngine::lookup_or_translate(cpu::Cpu& cpu, const BlockKey& key, const 
     // again at each execution: remembering it spares the map miss and the decode every time.
     // Leaving it to the interpreter is always correct; should the bytes there change, the
     // line only lasts until a conflict or a flush replaces it.
+    if (b == nullptr && m_retry_later) {
+        return nullptr; // not remembered: translatable once the next page is in the TLB
+    }
     line.key = key;
     line.block = b;
     line.untranslatable = b == nullptr;

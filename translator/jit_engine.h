@@ -48,6 +48,17 @@ private:
     /// must run the next instruction (TLB miss on the fetch, MMIO code, undecodable bytes).
     Block* find_block(cpu::Cpu& cpu);
     Block* translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host);
+    /// The page after a block's, for a last instruction crossing into it.
+    struct TailPage {
+        u64 lin = 0;
+        u64 phys = 0;
+        uptr addend = 0;
+        const u8* host = nullptr;
+        u32 len = 0; ///< bytes of the instruction on that page
+    };
+    /// Fills `out` when the fetch TLB maps `lin` (no walk); sets m_retry_later when it does not.
+    bool tail_page(cpu::Cpu& cpu, u64 lin, TailPage& out);
+    bool m_retry_later = false; ///< the last translate() failed only for want of a TLB entry
     /// The block for `key` (`host`: its code bytes): the block cache, then the map, then a new
     /// translation; nullptr when the interpreter must run it.
     Block* lookup_or_translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host);

@@ -181,3 +181,27 @@ TEST_CASE("jit lowerings: FLDCW (masking and unmasking a pending exception) matc
     CHECK(jit.peek(0x2208) == 0x7f);       // FFFF stored as 1F7F
     CHECK(jit.peek(0x2209) == 0x1f);
 }
+
+TEST_CASE("jit blocks: an instruction crossing a page end, and writes onto its bytes there", "[jit]") {
+    // 1ff0: mov ecx,5 / L: add eax,0x11223344 / add eax,ebx / nop / mov ebx,1 (1ffd..2001:
+    // the block's last instruction, two bytes on the next page) / 2002: inc byte [0x2000]
+    // (changes those two bytes: the block must go) / dec ecx / jnz L / hlt
+    const std::vector<u8> code = {
+        0xb9, 0x05, 0x00, 0x00, 0x00, 0x05, 0x44, 0x33, 0x22, 0x11, 0x01, 0xd8, 0x90, 0xbb, 0x01, 0x00,
+        0x00, 0x00, 0xfe, 0x05, 0x00, 0x20, 0x00, 0x00, 0x49, 0x75, 0xea, 0xf4,
+    };
+    tests::CpuHarness ref, jit;
+    for (tests::CpuHarness* h : {&ref, &jit}) {
+        h->cpu->set_engine(h == &jit ? static_cast<cpu::ExecutionEngine*>(&h->jit) : &h->interp);
+        h->poke(0x1ff0, code);
+        h->flat32_at(0x1ff0);
+        REQUIRE(h->cpu->run(1000000) == RunExit::Halted);
+    }
+    require_same(ref, jit);
+    // ebx = 1 + (4 << 16) from the fifth pass: each pass ran the bytes the one before wrote.
+    CHECK(jit.cpu->s.gpr[cpu::kRbx] == 0x00040001u);
+    CHECK(jit.jit.stats().blocks_invalidated >= 4);
+    // Only the first pass leaves the crossing instruction to the interpreter (its fetch fills
+    // the second page's TLB entry); later passes translate it into the block.
+    CHECK(jit.jit.stats().interp_steps <= 1);
+}

@@ -347,7 +347,7 @@ void emit_fxch(BlockCompiler& bc) {
     emit_value_tag(bc, x86::r8, x86::edx);
     a.mov(x86::r9, st_mem(x86::rsi, kOffMant, 8));
     a.movzx(x86::eax, st_mem(x86::rsi, kOffSignExp, 2));
-    emit_value_tag(bc, x86::r9, x86::r11d);
+    emit_value_tag(bc, x86::r9, x86::ecx); // (r10, r11 belong to the block: deferred flags, cache)
     emit_note(bc);
     a.mov(st_mem(x86::rdi, kOffMant, 8), x86::r9);
     a.mov(st_mem(x86::rsi, kOffMant, 8), x86::r8);
@@ -356,9 +356,10 @@ void emit_fxch(BlockCompiler& bc) {
     a.mov(st_mem(x86::rdi, kOffSignExp, 2), x86::r9w);
     a.mov(st_mem(x86::rsi, kOffSignExp, 2), x86::r8w);
     // ST(0) takes ST(i)'s tag, then ST(i) ST(0)'s (one register when i = 0: the same tag).
+    a.mov(x86::r9d, x86::ecx);
     a.mov(x86::ecx, x86::edi);
     a.shr(x86::ecx, 3);
-    emit_set_tag(bc, x86::r11d);
+    emit_set_tag(bc, x86::r9d);
     a.mov(x86::ecx, x86::esi);
     a.shr(x86::ecx, 3);
     emit_set_tag(bc, x86::edx);

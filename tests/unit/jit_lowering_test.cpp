@@ -31,10 +31,14 @@ std::vector<u8> dbl(double d) {
     return le64(v);
 }
 
-/// Runs `code` at 0x1000 with `data` poked, on the interpreter or the translator.
+/// Runs `code` at 0x1002 with `data` poked, on the interpreter or the translator, after an
+/// FNINIT at 0x1000: the reset state's x87 (a full tag word, every exception unmasked) would
+/// send the first FLD to a stack fault and every later x87 instruction to the interpreter.
 void run(tests::CpuHarness& h, bool jit, const std::vector<u8>& code, const std::vector<Data>& data) {
     h.cpu->set_engine(jit ? static_cast<cpu::ExecutionEngine*>(&h.jit) : &h.interp);
-    h.poke(0x1000, code);
+    std::vector<u8> program = {0xdb, 0xe3}; // fninit
+    program.insert(program.end(), code.begin(), code.end());
+    h.poke(0x1000, program);
     for (const Data& d : data) {
         h.poke(d.addr, d.bytes);
     }
@@ -204,4 +208,20 @@ TEST_CASE("jit blocks: an instruction crossing a page end, and writes onto its b
     // Only the first pass leaves the crossing instruction to the interpreter (its fetch fills
     // the second page's TLB entry); later passes translate it into the block.
     CHECK(jit.jit.stats().interp_steps <= 1);
+}
+
+TEST_CASE("jit lowerings: x87 register forms leave the cached guest registers alone", "[jit][x87]") {
+    // A block that uses EAX EBX EDX ESI EDI often enough to cache four of them in host
+    // registers, around FLD1 FLDZ FXCH FSTP ST0 (lowerings with many scratch registers):
+    // mov ecx,3 / L: fld1 / fldz / add eax,1 / add eax,2 / add ebx,3 / add ebx,4 /
+    // add edx,5 / add edx,6 / add esi,7 / add esi,8 / add edi,9 / add edi,10 / fxch st1 /
+    // add eax,ebx / add edx,esi / add edi,eax / add ebx,edx / add esi,edi / fstp st0 /
+    // fstp st0 / dec ecx / jnz L / hlt
+    const std::vector<u8> code = {
+        0xb9, 0x03, 0x00, 0x00, 0x00, 0xd9, 0xe8, 0xd9, 0xee, 0x83, 0xc0, 0x01, 0x83, 0xc0, 0x02, 0x83,
+        0xc3, 0x03, 0x83, 0xc3, 0x04, 0x83, 0xc2, 0x05, 0x83, 0xc2, 0x06, 0x83, 0xc6, 0x07, 0x83, 0xc6,
+        0x08, 0x83, 0xc7, 0x09, 0x83, 0xc7, 0x0a, 0xd9, 0xc9, 0x01, 0xd8, 0x01, 0xf2, 0x01, 0xc7, 0x01,
+        0xd3, 0x01, 0xfe, 0xdd, 0xd8, 0xdd, 0xd8, 0x49, 0x75, 0xcb, 0xf4,
+    };
+    compare_engines(code, {});
 }

@@ -438,14 +438,20 @@ void BlockCompiler::emit_exit_code(u32 code) {
     m_a->jmp(m_exit_label);
 }
 
+void BlockCompiler::emit_state_at_insn() {
+    x86::Assembler& as = *m_a;
+    spill_cached();
+    emit_flag_merge();
+    as.mov(x86::eax, static_cast<u32>(m_eip));
+    as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
+    emit_icount_adjust(-(static_cast<i64>(m_block->ninsns) - m_index));
+}
+
 void BlockCompiler::emit_interp_call(bool) {
     x86::Assembler& as = *m_a;
     const i64 n = m_block->ninsns;
-    spill_cached();
-    materialize_flags();
-    as.mov(x86::eax, static_cast<u32>(m_eip));
-    as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
-    emit_icount_adjust(-(n - m_index));
+    emit_state_at_insn();
+    m_deferred = 0; // merged: after the call, EFLAGS in memory is the truth
     as.lea(x86::rdi, x86::ptr(kState, m_layout.cpu_from_state));
     as.mov(x86::rsi, imm(reinterpret_cast<u64>(&m_block->insns[m_index])));
     as.mov(x86::rdx, imm(reinterpret_cast<u64>(m_block)));
@@ -568,11 +574,7 @@ void BlockCompiler::emit_tail_check() {
     as.cmp(x86::rax, x86::qword_ptr(kTlb, slot + kTlbAddend));
     as.je(ok);
     as.bind(stale);
-    spill_cached();
-    emit_flag_merge();
-    as.mov(x86::eax, static_cast<u32>(m_eip));
-    as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
-    emit_icount_adjust(-(static_cast<i64>(m_block->ninsns) - m_index));
+    emit_state_at_insn();
     as.lea(x86::rdi, x86::ptr(kState, m_layout.cpu_from_state));
     emit_call(reinterpret_cast<const void*>(&jit_interp_step));
     as.jmp(m_exit_label);
@@ -718,8 +720,8 @@ usize BlockCompiler::compile(Block& b, u8* dst, usize cap) {
     for (x86::Gp& g : m_host_of) {
         g.reset();
     }
+    mark_native();
     if (!cache_off) {
-        mark_native();
         m_use_cache = choose_cached_regs();
     }
     if (m_use_cache) {
@@ -773,8 +775,7 @@ usize BlockCompiler::compile_once(Block& b, u8* dst, usize cap) {
 
     // Which instructions are lowered, and which flags each must leave in EFLAGS.
     const LoweringTable& lt = lowering_table();
-    mark_native();
-    std::vector<FlagUse> uses(b.ninsns);
+    std::vector<FlagUse> uses(b.ninsns); // m_native: compile() marked it
     for (u32 i = 0; i < b.ninsns; ++i) {
         uses[i] = flag_use(b.insns[i], m_native[i]);
     }

@@ -174,6 +174,9 @@ private:
     void emit_prologue();
     void emit_trace_record();
     void emit_tail_check(); ///< before a page-crossing last instruction (Block::tail_len)
+    /// CpuState as the interpreter must find it at this instruction: cached registers and
+    /// deferred flags stored (the deferral stays), rip and icount exact.
+    void emit_state_at_insn();
     void emit_instruction();
     void emit_interp_call(bool out_of_line);
     void emit_end();

@@ -6,6 +6,7 @@
 // interpreter (denormals, inexact stores, stack underflow, page crossings).
 #include "cpu/flags.h"
 #include "tests/harness/cpu_harness.h"
+#include "tests/harness/engine_compare.h"
 
 #include <catch2/catch.hpp>
 
@@ -47,19 +48,9 @@ void run(tests::CpuHarness& h, bool jit, const std::vector<u8>& code, const std:
 }
 
 void require_same(tests::CpuHarness& a, tests::CpuHarness& b) {
-    cpu::flush_flags(a.cpu->s); // the interpreter's arithmetic flags may still be lazy
-    cpu::flush_flags(b.cpu->s);
-    const cpu::CpuState& x = a.cpu->s;
-    const cpu::CpuState& y = b.cpu->s;
-    for (unsigned r = 0; r < 8; ++r) {
-        INFO("gpr " << r);
-        CHECK(x.gpr[r] == y.gpr[r]);
-    }
-    CHECK(x.rip == y.rip);
-    CHECK(x.eflags == y.eflags);
-    CHECK(a.cpu->icount == b.cpu->icount);
-    const cpu::FpuState& f = x.fpu;
-    const cpu::FpuState& g = y.fpu;
+    tests::require_same_cpu(a, b);
+    const cpu::FpuState& f = a.cpu->s.fpu;
+    const cpu::FpuState& g = b.cpu->s.fpu;
     for (unsigned r = 0; r < 8; ++r) {
         INFO("st register " << r);
         CHECK(f.st[r] == g.st[r]);
@@ -72,11 +63,7 @@ void require_same(tests::CpuHarness& a, tests::CpuHarness& b) {
     CHECK(f.fcs == g.fcs);
     CHECK(f.fdp == g.fdp);
     CHECK(f.fds == g.fds);
-    for (u32 pa = 0x2000; pa < 0x8000; ++pa) {
-        if (a.peek(pa) != b.peek(pa)) {
-            FAIL("memory differs at " << std::hex << pa);
-        }
-    }
+    tests::require_same_memory(a, b, 0x2000, 0x8000);
 }
 
 void compare_engines(const std::vector<u8>& code, const std::vector<Data>& data) {

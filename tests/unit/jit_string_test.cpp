@@ -10,6 +10,7 @@
 // and the error code; the instruction restarts).
 #include "cpu/flags.h"
 #include "tests/harness/cpu_harness.h"
+#include "tests/harness/engine_compare.h"
 
 #include <catch2/catch.hpp>
 
@@ -273,23 +274,9 @@ TEST_CASE("jit lowerings: string instructions match the interpreter", "[jit]") {
     tests::CpuHarness ref, jit;
     run(ref, false);
     run(jit, true);
-    cpu::flush_flags(ref.cpu->s);
-    cpu::flush_flags(jit.cpu->s);
+    tests::require_same_cpu(ref, jit);
     const cpu::CpuState& x = ref.cpu->s;
-    const cpu::CpuState& y = jit.cpu->s;
-    for (unsigned r = 0; r < 8; ++r) {
-        INFO("gpr " << r);
-        CHECK(x.gpr[r] == y.gpr[r]);
-    }
-    CHECK(x.rip == y.rip);
-    CHECK(x.eflags == y.eflags);
-    CHECK(x.cr2 == y.cr2);
-    CHECK(ref.cpu->icount == jit.cpu->icount);
     // The program's own results: three passes, 48 bytes of results and 4 page faults (12 bytes each) a pass.
     CHECK(x.gpr[cpu::kRdx] == 0x5800 + 3 * (48 + 4 * 12));
-    for (u32 pa = 0x1000; pa < 0x10000; ++pa) {
-        if (ref.peek(pa) != jit.peek(pa)) {
-            FAIL("memory differs at " << std::hex << pa);
-        }
-    }
+    tests::require_same_memory(ref, jit, 0x1000, 0x10000);
 }

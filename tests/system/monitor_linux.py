@@ -105,8 +105,10 @@ def main():
     h = Human(hmp_path)
     check("tx86 monitor" in h.greeting, "human monitor greets")
     out = h.cmd("info registers")
-    check(re.search(r"EIP=c[0-9a-f]{7}", out) is not None and "CR0=8005" in out,
-          "info registers: a kernel EIP with paging on")
+    kernel_eip = re.search(r"EIP=c[0-9a-f]{7}", out) is not None and "CR0=8005" in out
+    check(kernel_eip, "info registers: a kernel EIP with paging on")
+    if not kernel_eip:
+        print("info registers said:\n" + out)
     out = h.cmd("info mmu")
     check("paging: 32-bit" in out and "address spaces retained" in out and "mmu: fills" in out,
           "info mmu: paging mode, retained spaces, counters")

@@ -101,7 +101,8 @@ public:
     Fault fault;
     /// Instructions retired since reset.
     u64 icount = 0;
-    /// Interrupt request lines, driven by the board (PIC/APIC output).
+    /// Interrupt request lines, driven by the board (PIC/APIC output). These two and
+    /// stop_requested stay adjacent: translated code tests all three with one load.
     bool intr_line = false;
     bool nmi_line = false;
     std::atomic<bool> stop_requested{false};

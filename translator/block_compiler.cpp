@@ -57,6 +57,7 @@ const LoweringTable& lowering_table() {
         install_lower_system(x);
         install_lower_bit(x);
         install_lower_x87(x);
+        install_lower_x87_host(x);
         install_lower_string(x);
         return x;
     }();
@@ -127,6 +128,24 @@ void BlockCompiler::reload_cached() {
     }
 }
 
+namespace {
+
+/// Lowered instructions that address the stack through ESP without naming it (lower_control,
+/// lower_system): kernel code is full of them, so ESP must count for the register cache.
+bool uses_esp_implicitly(cpu::InsnId id) {
+    using cpu::InsnId;
+    switch (id) {
+    case InsnId::PUSH_Zv: case InsnId::PUSH_Iz: case InsnId::PUSH_Ib: case InsnId::PUSH_Ev:
+    case InsnId::POP_Zv: case InsnId::CALL_Jz: case InsnId::CALL_Ev: case InsnId::RET:
+    case InsnId::RET_Iw: case InsnId::LEAVE: case InsnId::PUSHF:
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
 bool BlockCompiler::choose_cached_regs() {
     for (x86::Gp& g : m_host_of) {
         g.reset();
@@ -158,6 +177,8 @@ bool BlockCompiler::choose_cached_regs() {
         }
         if (!m_native[i]) {
             ++calls;
+        } else if (uses_esp_implicitly(in.id)) {
+            uses[cpu::kRsp] += 2; // read for the address, written back
         }
     }
     unsigned chosen = 0;
@@ -183,6 +204,8 @@ x86::Mem BlockCompiler::state(i32 offset, unsigned size) {
     }
     return x86::ptr(kState, offset, size);
 }
+
+x86::Mem BlockCompiler::context(i32 offset, unsigned size) const { return x86::ptr(kCtx, offset, size); }
 
 x86::Mem BlockCompiler::eflags_system_bits() const { return x86::ptr(kState, kOffEflags, 4); }
 
@@ -212,6 +235,10 @@ void BlockCompiler::emit_ea() {
     const cpu::MemRef& m = insn().mem;
     const i32 disp = static_cast<i32>(static_cast<u32>(m.disp));
     if (m.base != 0xFF) {
+        if (m.index == 0xFF) {
+            gpr_plus_into_ecx(m.base, disp);
+            return;
+        }
         as.emit(x86::Inst::kIdMov, x86::ecx, gpr(m.base, 4));
         if (m.index != 0xFF) {
             as.emit(x86::Inst::kIdMov, x86::r8d, gpr(m.index, 4));
@@ -232,6 +259,20 @@ void BlockCompiler::emit_ea() {
     }
 }
 
+void BlockCompiler::gpr_plus_into_ecx(unsigned idx, i32 delta) {
+    x86::Assembler& as = *m_a;
+    const Operand r = gpr(idx, 4);
+    if (r.isReg()) {
+        // One LEA from a cached register (the 32-bit result wraps as the guest's does).
+        as.lea(x86::ecx, x86::ptr(r.as<x86::Gp>().r64(), delta));
+        return;
+    }
+    as.emit(x86::Inst::kIdMov, x86::ecx, r);
+    if (delta != 0) {
+        as.add(x86::ecx, delta);
+    }
+}
+
 void BlockCompiler::seg_host(unsigned seg, mmu::Access acc, unsigned size, bool aligned) {
     seg_host_impl(seg, acc, size, aligned, true);
 }
@@ -240,8 +281,20 @@ void BlockCompiler::seg_host_page(unsigned seg, mmu::Access acc) { seg_host_impl
 
 void BlockCompiler::seg_host_impl(unsigned seg, mmu::Access acc, unsigned size, bool aligned, bool chunk_test) {
     x86::Assembler& as = *m_a;
-    if (key_seg_class(key_flags(), seg) == kSegLarge) {
-        as.add(x86::ecx, x86::dword_ptr(kState, kOffSeg + static_cast<i32>(seg * sizeof(cpu::Segment)) + kOffSegBase));
+    const i32 seg_off = kOffSeg + static_cast<i32>(seg * sizeof(cpu::Segment));
+    const SegClass cls = key_seg_class(key_flags(), seg);
+    if (cls == kSegChecked) {
+        // What seg_class() requires of kSegLarge: a 4 GiB limit and a present, writable,
+        // expand-up data segment (attribute bits P, code, expand-down, writable: 1, 0, 0, 1).
+        as.cmp(x86::dword_ptr(kState, seg_off + static_cast<i32>(offsetof(cpu::Segment, limit))), -1);
+        as.jne(slow_label());
+        as.movzx(x86::edx, x86::byte_ptr(kState, seg_off + static_cast<i32>(offsetof(cpu::Segment, attr))));
+        as.and_(x86::edx, cpu::kAttrP | 0xE);
+        as.cmp(x86::edx, cpu::kAttrP | 0x2);
+        as.jne(slow_label());
+    }
+    if (cls == kSegLarge || cls == kSegChecked) {
+        as.add(x86::ecx, x86::dword_ptr(kState, seg_off + kOffSegBase));
     }
     if (!aligned && size > 1) {
         // Operands the guest often leaves misaligned (doubles at 4-byte alignment in i386
@@ -253,15 +306,14 @@ void BlockCompiler::seg_host_impl(unsigned seg, mmu::Access acc, unsigned size, 
         as.ja(slow_label());
     }
     const u32 low_bits = aligned ? size - 1 : 0;
-    // Entry address: ((lin >> 12) & (size - 1)) * 64 == (lin >> 6) & ((size - 1) << 6).
+    // Entry offset: ((lin >> 12) & (size - 1)) * 64 == (lin >> 6) & ((size - 1) << 6).
     as.mov(x86::r8d, x86::ecx);
     as.shr(x86::r8d, 6);
     as.and_(x86::r8d, static_cast<i32>((cpu::Cpu::kTlbSize - 1) << 6));
-    as.add(x86::r8, kTlb);
     // A misaligned access leaves low bits set and misses: the slow path handles page crossing.
     as.mov(x86::edx, x86::ecx);
     as.and_(x86::edx, static_cast<i32>(0xFFFFF000u | low_bits));
-    as.cmp(x86::rdx, x86::qword_ptr(x86::r8, acc == mmu::Access::Write ? kTlbWriteTag : kTlbReadTag));
+    as.cmp(x86::rdx, x86::qword_ptr(kTlb, x86::r8, 0, acc == mmu::Access::Write ? kTlbWriteTag : kTlbReadTag));
     if (acc == mmu::Access::Write && m_layout.code_chunks && chunk_test) {
         CodePageWrite w{as.newLabel(), as.newLabel(), slow_label(), size};
         as.jne(w.check);
@@ -270,23 +322,23 @@ void BlockCompiler::seg_host_impl(unsigned seg, mmu::Access acc, unsigned size, 
     } else {
         as.jne(slow_label());
     }
-    as.mov(x86::rdx, x86::qword_ptr(x86::r8, kTlbAddend));
+    as.mov(x86::rdx, x86::qword_ptr(kTlb, x86::r8, 0, kTlbAddend));
     as.add(x86::rdx, x86::rcx);
 }
 
 void BlockCompiler::emit_code_page_writes() {
-    // In: ecx = linear address, r8 = its TLB entry. Only rdx and the flags may change here
+    // In: ecx = linear address, r8 = its TLB entry's offset. Only rdx and the flags may change here
     // (the lowering may hold its value in any other register), so rax is saved around its use.
     x86::Assembler& as = *m_a;
     for (const CodePageWrite& w : m_code_page_writes) {
         Label slow_pop = as.newLabel();
         as.bind(w.check);
-        as.cmp(x86::byte_ptr(x86::r8, offsetof(cpu::TlbEntry, code_only)), 0);
+        as.cmp(x86::byte_ptr(kTlb, x86::r8, 0, offsetof(cpu::TlbEntry, code_only)), 0);
         as.je(w.slow);
         // The entry is this page's (the read tag is the page for every RAM entry).
         as.mov(x86::edx, x86::ecx);
         as.and_(x86::edx, static_cast<i32>(0xFFFFF000u));
-        as.cmp(x86::rdx, x86::qword_ptr(x86::r8, kTlbReadTag));
+        as.cmp(x86::rdx, x86::qword_ptr(kTlb, x86::r8, 0, kTlbReadTag));
         as.jne(w.slow);
         // Within the page (a misaligned access may cross it).
         as.mov(x86::edx, x86::ecx);
@@ -294,7 +346,7 @@ void BlockCompiler::emit_code_page_writes() {
         as.cmp(x86::edx, static_cast<i32>(0x1000 - w.size));
         as.ja(w.slow);
         as.push(x86::rax);
-        as.mov(x86::rax, x86::qword_ptr(x86::r8, offsetof(cpu::TlbEntry, ppage)));
+        as.mov(x86::rax, x86::qword_ptr(kTlb, x86::r8, 0, offsetof(cpu::TlbEntry, ppage)));
         as.shr(x86::rax, 12);
         as.push(x86::r9);
         as.mov(x86::r9, imm(reinterpret_cast<u64>(m_layout.code_chunks)));
@@ -492,11 +544,10 @@ void BlockCompiler::emit_probe_jump_cache(bool spill) {
     as.mov(x86::r8d, x86::ecx);
     as.shr(x86::r8d, 6);
     as.and_(x86::r8d, static_cast<i32>((cpu::Cpu::kTlbSize - 1) << 6));
-    as.add(x86::r8, kTlb);
     as.and_(x86::ecx, static_cast<i32>(0xFFFFF000u));
-    as.cmp(x86::rcx, x86::qword_ptr(x86::r8, offsetof(cpu::TlbEntry, exec_tag)));
+    as.cmp(x86::rcx, x86::qword_ptr(kTlb, x86::r8, 0, offsetof(cpu::TlbEntry, exec_tag)));
     as.jne(miss);
-    as.mov(x86::rax, x86::qword_ptr(x86::r8, kTlbAddend));
+    as.mov(x86::rax, x86::qword_ptr(kTlb, x86::r8, 0, kTlbAddend));
     as.cmp(x86::rax, x86::qword_ptr(x86::rdx, offsetof(JumpCacheEntry, addend)));
     as.jne(miss);
     as.jmp(x86::qword_ptr(x86::rdx, offsetof(JumpCacheEntry, code)));
@@ -544,9 +595,8 @@ void BlockCompiler::emit_prologue() {
     x86::Assembler& as = *m_a;
     const u32 n = m_block->ninsns;
     // Checked entry: chained jumps and the jump cache come here.
-    as.mov(x86::al, x86::byte_ptr(kState, m_layout.intr_line));
-    as.or_(x86::al, x86::byte_ptr(kState, m_layout.nmi_line));
-    as.or_(x86::al, x86::byte_ptr(kState, m_layout.stop_requested));
+    // intr_line, nmi_line and stop_requested are adjacent bytes (JitEngine::init checks).
+    as.test(x86::dword_ptr(kState, m_layout.intr_line), 0x00FFFFFF);
     as.jnz(m_irq_exit);
     as.bind(m_entry_nocheck);
     as.sub(x86::qword_ptr(kCtx, kCtxBudget), static_cast<i32>(n));

@@ -61,6 +61,7 @@ void install_lower_mul_shift(LoweringTable& t);
 void install_lower_system(LoweringTable& t);
 void install_lower_bit(LoweringTable& t);
 void install_lower_x87(LoweringTable& t);
+void install_lower_x87_host(LoweringTable& t);
 void install_lower_string(LoweringTable& t);
 
 /// How the block ends.
@@ -112,6 +113,8 @@ public:
     void mem_host(mmu::Access acc, unsigned size, bool aligned = true);
     /// The effective address of the memory operand into ecx (32-bit addressing).
     void emit_ea();
+    /// ecx = guest GPR `idx` + `delta` (32 bits, wrapping): one LEA when it is cached.
+    void gpr_plus_into_ecx(unsigned idx, i32 delta);
     /// Given an offset in ecx: adds segment `seg`'s base and does the TLB check as mem_host.
     void seg_host(unsigned seg, mmu::Access acc, unsigned size, bool aligned = true);
     /// As seg_host for the page of the byte at segment offset ecx, for a run of accesses
@@ -151,6 +154,8 @@ public:
     asmjit::Label slow_label();
 
     const CpuLayout& layout() const { return m_layout; }
+    /// A JitContext field (offsetof(JitContext, ...)), addressed through the context register.
+    asmjit::x86::Mem context(i32 offset, unsigned size) const;
 
     /// Register cache: up to kCachedRegs guest GPRs live in callee-saved host registers for
     /// the whole block, loaded after the prologue and stored back before anything that reads

@@ -23,9 +23,17 @@ enum SegClass : u32 {
     kSegSlow = 0,  ///< checks needed: memory operands through it take the interpreter's path
     kSegLarge = 1, ///< expand-up, 4 GiB limit, readable and writable: linear = base + offset
     kSegFlat = 2,  ///< the same with base 0: linear = offset
+    /// FS and GS in protected mode: not fixed by the key. Processes differ in them (a thread
+    /// pointer or none) while the kernel runs the same code for all of them, so keying on
+    /// them made a copy of every kernel block per kind of process, each evicting the other's
+    /// jump-cache lines. Each access checks at run time what kSegLarge promises.
+    kSegChecked = 3,
 };
 
 inline SegClass seg_class(const cpu::Cpu& c, unsigned seg) {
+    if (seg >= cpu::kFs && c.protected_mode() && !c.v86_mode()) {
+        return kSegChecked;
+    }
     const cpu::Segment& sg = c.s.seg[seg];
     if (sg.limit != 0xFFFFFFFFu) {
         return kSegSlow;

@@ -69,6 +69,12 @@ struct JitContext {
     JumpCacheEntry* jump_cache = nullptr;
     u64* fallback_counts = nullptr; ///< per InsnId, when profiling (-d jit)
     Block* probe_miss = nullptr;    ///< set by a jump-cache miss: the block that probed
+    /// For lowerings that compute on the host's x87 (lower_x87_host.cpp): the control word
+    /// they load (the guest's precision and rounding, every exception masked), the host's
+    /// own (JitEngine::init reads it), and where a result waits until it is checked.
+    u16 x87_guest_fcw = 0;
+    u16 x87_host_fcw = 0x037F;
+    alignas(16) u8 x87_tmp[16] = {};
     JitStats stats;
 };
 

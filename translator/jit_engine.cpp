@@ -2,6 +2,8 @@
 // JitEngine: dispatcher, block lookup and translation, chaining, invalidation (jit_engine.h).
 #include "translator/jit_engine.h"
 
+#include "base/check.h"
+
 #include "base/log.h"
 #include "cpu/decoder/decoder.h"
 #include "cpu/flags.h"
@@ -90,6 +92,12 @@ void JitEngine::init(cpu::Cpu& cpu) {
     m_layout.intr_line = disp(&cpu.intr_line, cpu);
     m_layout.nmi_line = disp(&cpu.nmi_line, cpu);
     m_layout.stop_requested = disp(&cpu.stop_requested, cpu);
+    // Block prologues test the three as one dword (the fourth byte is padding before `trace`).
+    TX86_CHECK(m_layout.nmi_line == m_layout.intr_line + 1 && m_layout.stop_requested == m_layout.intr_line + 2 &&
+                   disp(&cpu.trace, cpu) >= m_layout.intr_line + 4,
+               "intr_line, nmi_line and stop_requested must be adjacent bytes");
+    // The host x87 control word translated code restores after computing on the x87.
+    __asm__ volatile("fnstcw %0" : "=m"(m_ctx.x87_host_fcw));
     m_layout.tlb_bank[0] = disp(&cpu.tlb_bank[0], cpu);
     m_layout.tlb_bank[1] = disp(&cpu.tlb_bank[1], cpu);
     m_layout.cpu_from_state = disp(&cpu, cpu);
@@ -626,6 +634,9 @@ void JitEngine::print_stats(std::FILE* out) const {
                  (unsigned long long)s.map_lookups,
                  (unsigned long long)s.helper_calls, (unsigned long long)s.interp_steps,
                  (unsigned long long)s.smc_writes);
+    if (m_cpu) {
+        std::fprintf(out, "jit: guest instructions run %llu\n", (unsigned long long)m_cpu->icount);
+    }
     std::fprintf(out, "jit: exits: next %llu, chain %llu, irq %llu, budget %llu, stop %llu; jump-cache clears %llu\n",
                  (unsigned long long)s.exits[kExitNext], (unsigned long long)s.exits[kExitChain],
                  (unsigned long long)s.exits[kExitIrq], (unsigned long long)s.exits[kExitBudget],

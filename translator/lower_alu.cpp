@@ -121,22 +121,37 @@ void emit_mov(BlockCompiler& bc) {
             a.mov(x86::ptr(x86::rdx, 0, size), imm(imm_of(in, size)));
             return;
         }
-        a.emit(x86::Inst::kIdMov, v, bc.gpr_op(1));
+        // A source in a host register (register cache) is stored from there; one in
+        // CpuState goes through esi (no memory-to-memory move).
+        const Operand src = bc.gpr_op(1);
+        if (!src.isReg()) {
+            a.emit(x86::Inst::kIdMov, v, src);
+        }
         bc.mem_host(mmu::Access::Write, size);
-        a.mov(x86::ptr(x86::rdx, 0, size), v);
+        a.emit(x86::Inst::kIdMov, x86::ptr(x86::rdx, 0, size), src.isReg() ? src : Operand(v));
         return;
     }
+    const Operand dst = bc.gpr_op(0);
     if (is_imm(in, 1)) {
-        a.emit(x86::Inst::kIdMov, bc.gpr_op(0), imm(imm_of(in, size)));
+        a.emit(x86::Inst::kIdMov, dst, imm(imm_of(in, size)));
         return;
     }
     if (is_mem(in, 1)) {
         bc.mem_host(mmu::Access::Read, size);
+        if (dst.isReg()) {
+            a.emit(x86::Inst::kIdMov, dst, x86::ptr(x86::rdx, 0, size));
+            return;
+        }
         a.mov(v, x86::ptr(x86::rdx, 0, size));
     } else {
-        a.emit(x86::Inst::kIdMov, v, bc.gpr_op(1));
+        const Operand src = bc.gpr_op(1);
+        if (dst.isReg() || src.isReg()) {
+            a.emit(x86::Inst::kIdMov, dst, src); // at most one of them in CpuState
+            return;
+        }
+        a.emit(x86::Inst::kIdMov, v, src);
     }
-    a.emit(x86::Inst::kIdMov, bc.gpr_op(0), v);
+    a.emit(x86::Inst::kIdMov, dst, v);
 }
 
 bool can_lea(const DecodedInsn& in, u32) {
@@ -161,12 +176,16 @@ template <bool Signed> void emit_movx(BlockCompiler& bc) {
     if (is_mem(in, 1)) {
         bc.mem_host(mmu::Access::Read, ssize);
     }
+    const Operand dst = bc.gpr_op(0);
+    const x86::Gp to = dst.isReg() ? dst.as<x86::Gp>() : x86::esi;
     if (Signed) {
-        a.emit(x86::Inst::kIdMovsx, x86::esi, src);
+        a.emit(x86::Inst::kIdMovsx, to, src);
     } else {
-        a.emit(x86::Inst::kIdMovzx, x86::esi, src);
+        a.emit(x86::Inst::kIdMovzx, to, src);
     }
-    a.emit(x86::Inst::kIdMov, bc.gpr_op(0), x86::esi);
+    if (!dst.isReg()) {
+        a.emit(x86::Inst::kIdMov, dst, x86::esi);
+    }
 }
 
 bool can_xchg(const DecodedInsn& in, u32 flags) {

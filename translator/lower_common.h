@@ -36,8 +36,7 @@ inline bool flat_stack(u32 flags) {
 /// Clobbers rcx, rdx, r8.
 inline void emit_push_esi(BlockCompiler& bc) {
     asmjit::x86::Assembler& a = bc.a();
-    a.emit(asmjit::x86::Inst::kIdMov, asmjit::x86::ecx, bc.gpr(cpu::kRsp, 4));
-    a.sub(asmjit::x86::ecx, 4);
+    bc.gpr_plus_into_ecx(cpu::kRsp, -4);
     bc.seg_host(cpu::kSs, mmu::Access::Write, 4);
     a.mov(asmjit::x86::dword_ptr(asmjit::x86::rdx), asmjit::x86::esi);
     a.emit(asmjit::x86::Inst::kIdSub, bc.gpr(cpu::kRsp, 4), 4);

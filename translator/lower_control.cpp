@@ -49,11 +49,7 @@ void emit_jmp(BlockCompiler& bc) {
 
 /// ecx = ESP + delta, then the SS base and the TLB check for `size` bytes (host address: rdx).
 void stack_host(BlockCompiler& bc, i32 delta, mmu::Access acc) {
-    x86::Assembler& a = bc.a();
-    a.emit(x86::Inst::kIdMov, x86::ecx, bc.gpr(cpu::kRsp, 4));
-    if (delta != 0) {
-        a.add(x86::ecx, delta);
-    }
+    bc.gpr_plus_into_ecx(cpu::kRsp, delta);
     bc.seg_host(cpu::kSs, acc, 4);
 }
 

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
 // Lowerings of the x87 instructions compiled code runs most (the C library's double loads and
-// stores, its control word save and FCOM;FNSTSW AX;SAHF compares): FLD/FST/FSTP m64, FLD1,
-// FLDZ, FLDCW m16, FNSTCW m16, FNSTSW AX, FXCH ST(i), FST/FSTP ST(i). Only the cases that need no rounding and raise no
-// exception are inline: a normal or zero double loaded or stored exactly, a non-empty source
-// and a free destination. Anything else (CR0.EM/TS, a pending exception of a waiting
-// instruction, NaN/infinity/denormal operands, inexact or out-of-range stores, stack overflow
-// or underflow, a page-crossing operand, a TLB miss) takes the out-of-line interpreter call
-// before the instruction changed anything, so the interpreter's results (cpu/interp/fpu.cpp,
+// stores, its control word save and FCOM;FNSTSW AX;SAHF compares) that integer code can do:
+// FLD/FST/FSTP m64, FLD1, FLDZ, FLDCW m16, FNSTCW m16, FNSTSW AX, FXCH ST(i), FST/FSTP ST(i).
+// (Arithmetic, compares, integer conversions and rounded stores run on the host's x87:
+// lower_x87_host.cpp.) Only the cases that need no rounding and raise no exception are
+// inline: a normal or zero double loaded or stored exactly, a non-empty source and a free
+// destination. Anything else (CR0.EM/TS, a pending exception of a waiting instruction,
+// NaN/infinity/denormal operands, out-of-range stores, stack overflow or underflow, a
+// page-crossing operand, a TLB miss) takes the out-of-line interpreter call before the
+// instruction changed anything, so the interpreter's results (cpu/interp/fpu.cpp,
 // fpu_env.cpp) are produced exactly, FIP/FOP/FDP and C1 included.
-#include "translator/lower_common.h"
-
-#include <cstddef>
+#include "translator/lower_x87_common.h"
 
 namespace translator {
 
@@ -21,122 +21,7 @@ using cpu::OperandKind;
 
 namespace {
 
-constexpr i32 kOffFpu = offsetof(cpu::CpuState, fpu);
-constexpr i32 kOffSt = kOffFpu + offsetof(cpu::FpuState, st);
-constexpr i32 kOffFcw = kOffFpu + offsetof(cpu::FpuState, fcw);
-constexpr i32 kOffFsw = kOffFpu + offsetof(cpu::FpuState, fsw);
-constexpr i32 kOffFtw = kOffFpu + offsetof(cpu::FpuState, ftw);
-constexpr i32 kOffFop = kOffFpu + offsetof(cpu::FpuState, fop);
-constexpr i32 kOffFip = kOffFpu + offsetof(cpu::FpuState, fip);
-constexpr i32 kOffFcs = kOffFpu + offsetof(cpu::FpuState, fcs);
-constexpr i32 kOffFdp = kOffFpu + offsetof(cpu::FpuState, fdp);
-constexpr i32 kOffFds = kOffFpu + offsetof(cpu::FpuState, fds);
-constexpr i32 kOffMant = offsetof(cpu::Float80, mant);
-constexpr i32 kOffSignExp = offsetof(cpu::Float80, sign_exp);
-constexpr i32 kOffCr0 = offsetof(cpu::CpuState, cr0);
-static_assert(sizeof(cpu::Float80) == 16, "ST(i) is addressed with a shift by 4");
-
-// FSW bits (cpu/interp/fpu_common.h).
-constexpr u32 kFswES = 0x0080;
-constexpr u32 kFswBusy = 0x8000;
-constexpr u32 kFswC1 = 0x0200;
-constexpr u32 kFswTop = 0x3800;
-constexpr unsigned kTagEmpty = 3;
-/// The f80 biased exponent of a double's biased exponent (16383 - 1023).
-constexpr u32 kExpDelta = 15360;
-
-i32 selector_off(unsigned seg) {
-    return static_cast<i32>(offsetof(cpu::CpuState, seg) + seg * sizeof(cpu::Segment) +
-                            offsetof(cpu::Segment, selector));
-}
-
-/// The interpreter's x87 entry check (x87::enter): CR0.EM/TS raise #NM and, for a waiting
-/// instruction, a pending unmasked exception (FSW.ES) raises #MF or signals FERR#.
-void emit_enter(BlockCompiler& bc, bool waiting) {
-    x86::Assembler& a = bc.a();
-    a.test(bc.state(kOffCr0, 4), static_cast<i32>(cpu::kCr0EM | cpu::kCr0TS));
-    a.jnz(bc.slow_label());
-    if (waiting) {
-        a.test(bc.state(kOffFsw, 2), static_cast<i32>(kFswES));
-        a.jnz(bc.slow_label());
-    }
-}
-
-/// x87::note: FIP, FCS and FOP; for a memory operand FDP (its offset, in edi) and FDS.
-/// Clobbers eax.
-void emit_note(BlockCompiler& bc) {
-    x86::Assembler& a = bc.a();
-    const DecodedInsn& in = bc.insn();
-    a.mov(bc.state(kOffFip, 4), static_cast<u32>(bc.eip()));
-    a.mov(x86::ax, bc.state(selector_off(cpu::kCs), 2));
-    a.mov(bc.state(kOffFcs, 2), x86::ax);
-    a.mov(bc.state(kOffFop, 2), static_cast<u32>(((in.opcode & 7u) << 8) | in.modrm));
-    if (in.has_mem()) {
-        a.mov(bc.state(kOffFdp, 4), x86::edi);
-        a.mov(x86::ax, bc.state(selector_off(in.mem.seg), 2));
-        a.mov(bc.state(kOffFds, 2), x86::ax);
-    }
-}
-
-/// The memory operand's offset into edi (for FDP), its host address into rdx.
-void emit_operand(BlockCompiler& bc, mmu::Access acc, unsigned size) {
-    bc.emit_ea();
-    bc.a().mov(x86::edi, x86::ecx);
-    bc.seg_host(bc.insn().mem.seg, acc, size, false);
-}
-
-/// esi = the physical register of ST(i), given TOP in esi. Leaves ecx = 2 * it (the tag's
-/// shift) and jumps to the slow path unless its tag is (`want_empty`) or is not empty.
-void emit_tag_check(BlockCompiler& bc, unsigned i, bool want_empty) {
-    x86::Assembler& a = bc.a();
-    if (i != 0) {
-        a.add(x86::esi, static_cast<i32>(i));
-        a.and_(x86::esi, 7);
-    }
-    a.lea(x86::ecx, x86::ptr(x86::rsi, x86::rsi));
-    a.movzx(x86::eax, bc.state(kOffFtw, 2));
-    a.shr(x86::eax, x86::cl);
-    a.and_(x86::eax, 3);
-    a.cmp(x86::eax, static_cast<i32>(kTagEmpty));
-    if (want_empty) {
-        a.jne(bc.slow_label());
-    } else {
-        a.je(bc.slow_label());
-    }
-}
-
-/// esi = TOP.
-void emit_load_top(BlockCompiler& bc) {
-    x86::Assembler& a = bc.a();
-    a.movzx(x86::esi, bc.state(kOffFsw, 2));
-    a.shr(x86::esi, 11);
-    a.and_(x86::esi, 7);
-}
-
-/// Sets the tag of the physical register whose tag shift is in cl to `tag` (a register
-/// holding 0..3, clobbered). Clobbers eax.
-void emit_set_tag(BlockCompiler& bc, const x86::Gp& tag) {
-    x86::Assembler& a = bc.a();
-    a.mov(x86::eax, 3);
-    a.shl(x86::eax, x86::cl);
-    a.not_(x86::eax);
-    a.and_(bc.state(kOffFtw, 2), x86::ax);
-    a.shl(tag.r32(), x86::cl);
-    a.or_(bc.state(kOffFtw, 2), tag.r16());
-}
-
-/// FSW: C1 = 0 and TOP = `top` (a register, clobbered).
-void emit_set_top_clear_c1(BlockCompiler& bc, const x86::Gp& top) {
-    x86::Assembler& a = bc.a();
-    a.and_(bc.state(kOffFsw, 2), static_cast<i32>(~(kFswC1 | kFswTop) & 0xFFFF));
-    a.shl(top.r32(), 11);
-    a.or_(bc.state(kOffFsw, 2), top.r16());
-}
-
-/// The address of physical register `phys` (a register holding 0..7; clobbered: times 16).
-x86::Mem st_mem(const x86::Gp& phys, i32 field, unsigned size) {
-    return x86::ptr(x86::rbx, phys.r64(), 0, kOffSt + field, size);
-}
+using namespace x87lower;
 
 bool mem_ok64(const DecodedInsn& in, u32 flags) { return in.has_mem() && lower::mem_ok(in, flags); }
 
@@ -225,15 +110,15 @@ template <bool Pop> void emit_fst_m64(BlockCompiler& bc) {
     a.mov(x86::r9, st_mem(x86::rax, kOffMant, 8));
     a.movzx(x86::r8d, st_mem(x86::rax, kOffSignExp, 2));
     // rax = the double.
-    Label zero = a.newLabel(), sign = a.newLabel();
+    Label zero = a.newLabel(), sign = a.newLabel(), rounded = a.newLabel(), done = a.newLabel();
     a.mov(x86::eax, x86::r8d);
     a.and_(x86::eax, 0x7FFF);
     a.jz(zero);
     a.sub(x86::eax, static_cast<i32>(kExpDelta + 1));
     a.cmp(x86::eax, 2045); // the double exponent minus one, unsigned: 0..2045
-    a.ja(slow);
+    a.ja(rounded);
     a.test(x86::r9d, 0x7FF); // bits below a double's significand: inexact
-    a.jnz(slow);
+    a.jnz(rounded);
     a.bt(x86::r9, 63); // an unnormal: invalid
     a.jnc(slow);
     a.inc(x86::eax);
@@ -259,6 +144,10 @@ template <bool Pop> void emit_fst_m64(BlockCompiler& bc) {
         a.and_(x86::esi, 7);
     }
     emit_set_top_clear_c1(bc, x86::esi);
+    a.jmp(done);
+    a.bind(rounded);
+    emit_fst_m64_rounded(bc, Pop);
+    a.bind(done);
 }
 
 // ---- FNSTCW m16, FNSTSW AX ----
@@ -307,28 +196,6 @@ void emit_fnstsw_ax(BlockCompiler& bc) {
 // ---- register forms ----
 
 bool can_sti(const DecodedInsn& in, u32) { return !in.has_mem(); }
-
-/// out = the tag of the value (eax = its sign and exponent, `mant` its significand) when it is
-/// a normal (0) or a zero (1); anything else goes to the slow path. The tag word is not copied
-/// from the source: the interpreter recomputes it from the value (set_st), and MMX leaves tags
-/// that do not match their registers' contents. Clobbers eax.
-void emit_value_tag(BlockCompiler& bc, const x86::Gp& mant, const x86::Gp& out) {
-    x86::Assembler& a = bc.a();
-    Label zero = a.newLabel(), done = a.newLabel();
-    a.and_(x86::eax, 0x7FFF);
-    a.jz(zero);
-    a.cmp(x86::eax, 0x7FFF);
-    a.je(bc.slow_label());
-    a.bt(mant, 63);
-    a.jnc(bc.slow_label()); // an unnormal
-    a.xor_(out, out);
-    a.jmp(done);
-    a.bind(zero);
-    a.test(mant, mant);
-    a.jnz(bc.slow_label()); // a denormal
-    a.mov(out, 1);
-    a.bind(done);
-}
 
 /// FXCH ST(i), both registers non-empty and holding normals or zeros: swaps them; C1 = 0.
 void emit_fxch(BlockCompiler& bc) {

@@ -140,16 +140,44 @@ void PhysMap::write(u64 pa, unsigned size, u64 value) {
 }
 
 void PhysMap::read_bytes(u64 pa, void* dst, usize n) {
+    // Page by page: RAM is copied at once (FXSAVE images, DMA buffers), anything else goes
+    // through read() byte by byte as before.
     u8* d = static_cast<u8*>(dst);
-    for (usize i = 0; i < n; ++i) {
-        d[i] = static_cast<u8>(read(pa + i, 1));
+    while (n != 0) {
+        const u64 a = pa & m_a20_mask;
+        const usize chunk = static_cast<usize>(std::min<u64>(n, kPageSize - (a & (kPageSize - 1))));
+        const Entry* e = a < kSpace ? &m_pages[a >> kPageShift] : nullptr;
+        if (e && e->host) {
+            std::memcpy(d, e->host + (a & (kPageSize - 1)), chunk);
+        } else {
+            for (usize i = 0; i < chunk; ++i) {
+                d[i] = static_cast<u8>(read(pa + i, 1));
+            }
+        }
+        pa += chunk;
+        d += chunk;
+        n -= chunk;
     }
 }
 
 void PhysMap::write_bytes(u64 pa, const void* src, usize n) {
+    // Page by page: writable RAM that no watcher follows is copied at once; ROM, MMIO and
+    // watched pages take write() byte by byte, so watchers still see each byte's old value.
     const u8* s = static_cast<const u8*>(src);
-    for (usize i = 0; i < n; ++i) {
-        write(pa + i, 1, s[i]);
+    while (n != 0) {
+        const u64 a = pa & m_a20_mask;
+        const usize chunk = static_cast<usize>(std::min<u64>(n, kPageSize - (a & (kPageSize - 1))));
+        const Entry* e = a < kSpace ? &m_pages[a >> kPageShift] : nullptr;
+        if (e && e->host && e->writable && m_watch_count.get(a >> kPageShift) == 0) {
+            std::memcpy(e->host + (a & (kPageSize - 1)), s, chunk);
+        } else {
+            for (usize i = 0; i < chunk; ++i) {
+                write(pa + i, 1, s[i]);
+            }
+        }
+        pa += chunk;
+        s += chunk;
+        n -= chunk;
     }
 }
 

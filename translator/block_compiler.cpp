@@ -537,8 +537,12 @@ void BlockCompiler::emit_probe_jump_cache(bool spill) {
     as.cmp(x86::rcx, x86::qword_ptr(x86::rdx, offsetof(JumpCacheEntry, lin_pc)));
     as.jne(miss);
     const u64 mode = u64{m_block->key.flags} | (cs_base << 32);
-    as.mov(x86::rax, imm(mode));
-    as.cmp(x86::rax, x86::qword_ptr(x86::rdx, offsetof(JumpCacheEntry, mode)));
+    if (mode <= 0x7FFFFFFF) {
+        as.cmp(x86::qword_ptr(x86::rdx, offsetof(JumpCacheEntry, mode)), static_cast<i32>(mode));
+    } else {
+        as.mov(x86::rax, imm(mode));
+        as.cmp(x86::rax, x86::qword_ptr(x86::rdx, offsetof(JumpCacheEntry, mode)));
+    }
     as.jne(miss);
     // The TLB must still map the target page to the host page the block was found through.
     as.mov(x86::r8d, x86::ecx);

@@ -68,7 +68,10 @@ u32 jit_exec_insn(cpu::Cpu* cpu, const cpu::DecodedInsn* insn, Block* block) {
             // A device access (port I/O) may have raised an interrupt, asked the CPU to stop
             // or remapped memory: the dispatcher must see it before the next instruction, as
             // the interpreter would.
-            if (cpu->intr_line || cpu->nmi_line || cpu->phys_changed() ||
+            // An interrupt the guest keeps masked (IF=0: printk's polling of the UART, the
+            // PIT calibration loop) cannot be taken before the next instruction either; the
+            // block that follows STI, POPF or IRET sees it on entry.
+            if ((cpu->intr_line && (s.eflags & cpu::kIF)) || cpu->nmi_line || cpu->phys_changed() ||
                 cpu->stop_requested.load(std::memory_order_relaxed)) {
                 return kExitNext;
             }

@@ -11,6 +11,7 @@
 import argparse
 import os
 import re
+from statistics import median
 import sys
 import time
 
@@ -95,10 +96,6 @@ def main():
                     print(f"{e}: {wname} failed: {out!r}")
     for g in guests.values():
         power_off(g)
-
-    def median(v):
-        v = sorted(v)
-        return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
 
     keys = ["boot to shell"] + [w for w, _ in WORKLOADS]
     both = len(engines) == 2

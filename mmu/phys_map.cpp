@@ -144,46 +144,46 @@ void PhysMap::write(u64 pa, unsigned size, u64 value) {
     }
 }
 
-void PhysMap::read_bytes(u64 pa, void* dst, usize n) {
-    // Page by page: RAM is copied at once (FXSAVE images, DMA buffers), anything else goes
-    // through read() byte by byte as before.
-    u8* d = static_cast<u8*>(dst);
-    while (n != 0) {
+template <typename Fn> void PhysMap::page_runs(u64 pa, usize n, Fn fn) const {
+    usize done = 0;
+    while (done < n) {
         const u64 a = pa & m_a20_mask;
-        const usize chunk = static_cast<usize>(std::min<u64>(n, kPageSize - (a & (kPageSize - 1))));
-        const Entry* e = a < kSpace ? &m_pages[a >> kPageShift] : nullptr;
-        if (e && e->host) {
-            std::memcpy(d, e->host + (a & (kPageSize - 1)), chunk);
-        } else {
-            for (usize i = 0; i < chunk; ++i) {
-                d[i] = static_cast<u8>(read(pa + i, 1));
-            }
-        }
-        pa += chunk;
-        d += chunk;
-        n -= chunk;
+        const usize len = static_cast<usize>(std::min<u64>(n - done, kPageSize - (a & (kPageSize - 1))));
+        fn(pa, a < kSpace ? &m_pages[a >> kPageShift] : nullptr, done, len);
+        pa += len;
+        done += len;
     }
 }
 
-void PhysMap::write_bytes(u64 pa, const void* src, usize n) {
-    // Page by page: writable RAM that no watcher follows is copied at once; ROM, MMIO and
-    // watched pages take write() byte by byte, so watchers still see each byte's old value.
-    const u8* s = static_cast<const u8*>(src);
-    while (n != 0) {
-        const u64 a = pa & m_a20_mask;
-        const usize chunk = static_cast<usize>(std::min<u64>(n, kPageSize - (a & (kPageSize - 1))));
-        const Entry* e = a < kSpace ? &m_pages[a >> kPageShift] : nullptr;
-        if (e && e->host && e->writable && m_watch_count.get(a >> kPageShift) == 0) {
-            std::memcpy(e->host + (a & (kPageSize - 1)), s, chunk);
-        } else {
-            for (usize i = 0; i < chunk; ++i) {
-                write(pa + i, 1, s[i]);
-            }
+void PhysMap::read_bytes(u64 pa, void* dst, usize n) {
+    // RAM is copied a page at a time (FXSAVE images, DMA buffers); anything else goes
+    // through read() byte by byte.
+    u8* d = static_cast<u8*>(dst);
+    page_runs(pa, n, [&](u64 run, const Entry* e, usize at, usize len) {
+        if (e && e->host) {
+            std::memcpy(d + at, e->host + ((run & m_a20_mask) & (kPageSize - 1)), len);
+            return;
         }
-        pa += chunk;
-        s += chunk;
-        n -= chunk;
-    }
+        for (usize i = 0; i < len; ++i) {
+            d[at + i] = static_cast<u8>(read(run + i, 1));
+        }
+    });
+}
+
+void PhysMap::write_bytes(u64 pa, const void* src, usize n) {
+    // Writable RAM that no watcher follows is copied a page at a time; ROM, MMIO and watched
+    // pages take write() byte by byte, so watchers still see each byte's old value.
+    const u8* s = static_cast<const u8*>(src);
+    page_runs(pa, n, [&](u64 run, const Entry* e, usize at, usize len) {
+        const u64 a = run & m_a20_mask;
+        if (e && e->host && e->writable && m_watch_count.get(a >> kPageShift) == 0) {
+            std::memcpy(e->host + (a & (kPageSize - 1)), s + at, len);
+            return;
+        }
+        for (usize i = 0; i < len; ++i) {
+            write(run + i, 1, s[at + i]);
+        }
+    });
 }
 
 } // namespace mmu

@@ -145,6 +145,9 @@ private:
         bool writable = false;
     };
     std::vector<Entry> m_pages; // one per 4 KiB page below kSpace
+    /// Splits [pa, pa + n) at page ends: fn(pa of the run, its page's entry or nullptr, the
+    /// run's offset from the start, its length). Defined in phys_map.cpp (its only user).
+    template <typename Fn> void page_runs(u64 pa, usize n, Fn fn) const;
     struct RamBlock {
         u8* host;
         u64 size;

@@ -234,18 +234,12 @@ void BlockCompiler::emit_ea() {
     x86::Assembler& as = *m_a;
     const cpu::MemRef& m = insn().mem;
     const i32 disp = static_cast<i32>(static_cast<u32>(m.disp));
-    if (m.base != 0xFF) {
-        if (m.index == 0xFF) {
-            gpr_plus_into_ecx(m.base, disp);
-            return;
-        }
+    if (m.base != 0xFF && m.index == 0xFF) {
+        gpr_plus_into_ecx(m.base, disp);
+    } else if (m.base != 0xFF) {
         as.emit(x86::Inst::kIdMov, x86::ecx, gpr(m.base, 4));
-        if (m.index != 0xFF) {
-            as.emit(x86::Inst::kIdMov, x86::r8d, gpr(m.index, 4));
-            as.lea(x86::ecx, x86::ptr(x86::rcx, x86::r8, m.scale, disp));
-        } else if (disp != 0) {
-            as.add(x86::ecx, disp);
-        }
+        as.emit(x86::Inst::kIdMov, x86::r8d, gpr(m.index, 4));
+        as.lea(x86::ecx, x86::ptr(x86::rcx, x86::r8, m.scale, disp));
     } else if (m.index != 0xFF) {
         as.emit(x86::Inst::kIdMov, x86::ecx, gpr(m.index, 4));
         if (m.scale != 0) {

@@ -3,7 +3,6 @@
 #include "translator/jit_engine.h"
 
 #include "base/check.h"
-
 #include "base/log.h"
 #include "cpu/decoder/decoder.h"
 #include "cpu/flags.h"

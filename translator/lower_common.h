@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Small pieces the lower_*.cpp files share: host registers by operand size, the test that a
-// memory operand can be addressed inline, the flat-stack test, and the inline PUSH of esi.
+// memory operand can be addressed inline, the flat-stack test, the stack slot's TLB check and
+// the inline PUSH of esi.
 #pragma once
 
 #include "translator/block_compiler.h"
@@ -32,12 +33,17 @@ inline bool flat_stack(u32 flags) {
     return (flags & kKeyStack32) && key_seg_class(flags, cpu::kSs) != kSegSlow;
 }
 
+/// ecx = ESP + delta, then the SS base and the TLB check for 4 bytes (host address: rdx).
+inline void stack_host(BlockCompiler& bc, i32 delta, mmu::Access acc) {
+    bc.gpr_plus_into_ecx(cpu::kRsp, delta);
+    bc.seg_host(cpu::kSs, acc, 4);
+}
+
 /// Pushes esi (4 bytes): the SS:ESP-4 TLB check first, then the store and the ESP update.
 /// Clobbers rcx, rdx, r8.
 inline void emit_push_esi(BlockCompiler& bc) {
     asmjit::x86::Assembler& a = bc.a();
-    bc.gpr_plus_into_ecx(cpu::kRsp, -4);
-    bc.seg_host(cpu::kSs, mmu::Access::Write, 4);
+    stack_host(bc, -4, mmu::Access::Write);
     a.mov(asmjit::x86::dword_ptr(asmjit::x86::rdx), asmjit::x86::esi);
     a.emit(asmjit::x86::Inst::kIdSub, bc.gpr(cpu::kRsp, 4), 4);
 }

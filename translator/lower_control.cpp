@@ -13,6 +13,7 @@ using cpu::DecodedInsn;
 using cpu::InsnId;
 using cpu::OperandKind;
 using lower::flat_stack;
+using lower::stack_host;
 
 namespace {
 
@@ -45,12 +46,6 @@ bool can_jmp(const DecodedInsn& in, u32 flags) { return near_ok(in, flags); }
 void emit_jmp(BlockCompiler& bc) {
     bc.exit_static(rel_target(bc));
     bc.end_taken();
-}
-
-/// ecx = ESP + delta, then the SS base and the TLB check for `size` bytes (host address: rdx).
-void stack_host(BlockCompiler& bc, i32 delta, mmu::Access acc) {
-    bc.gpr_plus_into_ecx(cpu::kRsp, delta);
-    bc.seg_host(cpu::kSs, acc, 4);
 }
 
 bool can_call(const DecodedInsn& in, u32 flags) { return near_ok(in, flags) && flat_stack(flags); }

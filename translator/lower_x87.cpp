@@ -70,7 +70,7 @@ void emit_fld_m64(BlockCompiler& bc) {
     a.shl(x86::eax, 4);
     a.mov(st_mem(x86::rax, kOffMant, 8), x86::r9);
     a.mov(st_mem(x86::rax, kOffSignExp, 2), x86::r8w);
-    emit_set_top_clear_c1(bc, x86::esi);
+    emit_set_top(bc, x86::esi, true);
 }
 
 // ---- FLD1, FLDZ ----
@@ -91,7 +91,7 @@ template <bool One> void emit_fld_const(BlockCompiler& bc) {
     a.mov(x86::r9, imm(One ? u64{1} << 63 : 0));
     a.mov(st_mem(x86::rax, kOffMant, 8), x86::r9);
     a.mov(st_mem(x86::rax, kOffSignExp, 2), imm(One ? 0x3FFF : 0));
-    emit_set_top_clear_c1(bc, x86::esi);
+    emit_set_top(bc, x86::esi, true);
 }
 
 // ---- FST/FSTP m64 ----
@@ -143,7 +143,7 @@ template <bool Pop> void emit_fst_m64(BlockCompiler& bc) {
         a.inc(x86::esi);
         a.and_(x86::esi, 7);
     }
-    emit_set_top_clear_c1(bc, x86::esi);
+    emit_set_top(bc, x86::esi, true);
     a.jmp(done);
     a.bind(rounded);
     emit_fst_m64_rounded(bc, Pop);
@@ -267,7 +267,7 @@ template <bool Pop> void emit_fst_sti(BlockCompiler& bc) {
         a.shr(x86::edi, 4);
         a.inc(x86::edi);
         a.and_(x86::edi, 7);
-        emit_set_top_clear_c1(bc, x86::edi);
+        emit_set_top(bc, x86::edi, true);
     } else {
         a.and_(bc.state(kOffFsw, 2), static_cast<i32>(~kFswC1 & 0xFFFF));
     }

@@ -125,10 +125,10 @@ inline void emit_set_tag(BlockCompiler& bc, const x86::Gp& tag) {
     a.or_(bc.state(kOffFtw, 2), tag.r16());
 }
 
-/// FSW: C1 = 0 and TOP = `top` (a register, clobbered).
-inline void emit_set_top_clear_c1(BlockCompiler& bc, const x86::Gp& top) {
+/// FSW: TOP = `top` (a register, clobbered); C1 = 0 when `clear_c1` (a pop keeps it).
+inline void emit_set_top(BlockCompiler& bc, const x86::Gp& top, bool clear_c1) {
     x86::Assembler& a = bc.a();
-    a.and_(bc.state(kOffFsw, 2), static_cast<i32>(~(kFswC1 | kFswTop) & 0xFFFF));
+    a.and_(bc.state(kOffFsw, 2), static_cast<i32>(~((clear_c1 ? kFswC1 : 0) | kFswTop) & 0xFFFF));
     a.shl(top.r32(), 11);
     a.or_(bc.state(kOffFsw, 2), top.r16());
 }

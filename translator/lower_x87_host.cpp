@@ -83,14 +83,6 @@ void emit_set_tag16(BlockCompiler& bc, const x86::Gp& p16, const x86::Gp& tag) {
     emit_set_tag(bc, tag);
 }
 
-/// FSW.TOP = `top` (a register, clobbered); C1 stays.
-void emit_set_top(BlockCompiler& bc, const x86::Gp& top) {
-    x86::Assembler& a = bc.a();
-    a.and_(bc.state(kOffFsw, 2), static_cast<i32>(~kFswTop & 0xFFFF));
-    a.shl(top.r32(), 11);
-    a.or_(bc.state(kOffFsw, 2), top.r16());
-}
-
 /// Empties ST(0) .. ST(n-1) and moves TOP up by n, given esi = TOP (clobbered). Clobbers
 /// eax, ecx, r9.
 void emit_pops(BlockCompiler& bc, unsigned n) {
@@ -102,7 +94,7 @@ void emit_pops(BlockCompiler& bc, unsigned n) {
         a.inc(x86::esi);
         a.and_(x86::esi, 7);
     }
-    emit_set_top(bc, x86::esi);
+    emit_set_top(bc, x86::esi, false); // popping leaves C1
 }
 
 /// FSW: C1 and PE from the host's status word in `status` (clobbered): C1 says whether an
@@ -187,7 +179,7 @@ void emit_st0_with_operand(BlockCompiler& bc, mmu::Access acc, unsigned size) {
     emit_phys16(bc, x86::r8, 0);
     emit_tag_check16(bc, x86::r8, false);
     emit_host_guest_mode(bc);
-    bc.a().fld(x86::tword_ptr(x86::rbx, x86::r8, 0, kOffSt));
+    bc.a().fld(st_mem(x86::r8, 0, 10));
 }
 
 // ---- arithmetic ----
@@ -236,8 +228,8 @@ template <Op O, bool ToSti, bool Pop> void emit_arith_reg(BlockCompiler& bc) {
     emit_tag_check16(bc, x86::r8, false);
     emit_all_masked(bc);
     emit_host_guest_mode(bc);
-    a.fld(x86::tword_ptr(x86::rbx, x86::r8, 0, kOffSt));
-    a.fld(x86::tword_ptr(x86::rbx, x86::rdi, 0, kOffSt));
+    a.fld(st_mem(x86::r8, 0, 10));
+    a.fld(st_mem(x86::rdi, 0, 10));
     emit_host_op_reg(a, O);
     emit_finish_arith(bc, x86::rdi, true);
     if (Pop) {
@@ -266,9 +258,9 @@ void emit_host_compare(BlockCompiler& bc, Against with, bool signaling) {
     if (with == Against::Zero) {
         a.fldz();
     } else {
-        a.fld(x86::tword_ptr(x86::rbx, x86::rdi, 0, kOffSt));
+        a.fld(st_mem(x86::rdi, 0, 10));
     }
-    a.fld(x86::tword_ptr(x86::rbx, x86::r8, 0, kOffSt));
+    a.fld(st_mem(x86::r8, 0, 10));
     if (signaling) {
         a.fcomip(x86::st1);
     } else {
@@ -340,7 +332,7 @@ void emit_fild(BlockCompiler& bc) {
     a.cmp(tmp(bc, 8, 2), 0); // only an integer 0 has a zero exponent
     a.sete(x86::r9b);
     emit_set_tag16(bc, x86::r8, x86::r9d);
-    emit_set_top_clear_c1(bc, x86::esi);
+    emit_set_top(bc, x86::esi, true);
 }
 
 /// FIST/FISTP m16/m32/m64, rounded by the guest's rounding control; out of range (IE) and
@@ -386,7 +378,7 @@ void emit_fld_sti(BlockCompiler& bc) {
     emit_set_tag16(bc, x86::r8, x86::edx);
     a.mov(x86::esi, x86::r8d);
     a.shr(x86::esi, 4);
-    emit_set_top_clear_c1(bc, x86::esi);
+    emit_set_top(bc, x86::esi, true);
 }
 
 } // namespace
@@ -406,7 +398,7 @@ void emit_fst_m64_rounded(BlockCompiler& bc, bool pop) {
     emit_host_guest_mode(bc);
     a.mov(x86::r8d, x86::esi);
     a.shl(x86::r8d, 4);
-    a.fld(x86::tword_ptr(x86::rbx, x86::r8, 0, kOffSt));
+    a.fld(st_mem(x86::r8, 0, 10));
     a.fstp(tmp(bc, 0, 8));
     a.fnstsw(x86::ax);
     emit_host_restore(bc);

@@ -21,15 +21,11 @@ struct Data {
     std::vector<u8> bytes;
 };
 
-std::vector<u8> le64(u64 v) {
-    std::vector<u8> b(8);
-    std::memcpy(b.data(), &v, 8);
+/// The little-endian bytes of a value (integers, floats, doubles), as guest memory holds it.
+template <typename T> std::vector<u8> le(T v) {
+    std::vector<u8> b(sizeof v);
+    std::memcpy(b.data(), &v, sizeof v);
     return b;
-}
-std::vector<u8> dbl(double d) {
-    u64 v;
-    std::memcpy(&v, &d, 8);
-    return le64(v);
 }
 
 /// Runs `code` at 0x1002 with `data` poked, on the interpreter or the translator, after an
@@ -99,10 +95,10 @@ TEST_CASE("jit lowerings: x87 loads, stores and register moves match the interpr
         0x61, 0xff, 0xff, 0xff, 0xf4,
     };
     const std::vector<Data> data = {
-        {0x2000, dbl(1.5)},   {0x2008, dbl(-2.25)},  {0x2010, dbl(0.0)},
-        {0x2018, dbl(-0.0)},  {0x2020, le64(0x000F123456789ABCull)}, // a denormal
-        {0x2028, dbl(3.0)},   {0x2030, dbl(1e300)},  {0x2038, dbl(7.0)},
-        {0x2044, dbl(-1.0 / 1024)},
+        {0x2000, le(1.5)},   {0x2008, le(-2.25)},  {0x2010, le(0.0)},
+        {0x2018, le(-0.0)},  {0x2020, le(0x000F123456789ABCull)}, // a denormal
+        {0x2028, le(3.0)},   {0x2030, le(1e300)},  {0x2038, le(7.0)},
+        {0x2044, le(-1.0 / 1024)},
     };
     compare_engines(code, data);
 }
@@ -150,7 +146,7 @@ TEST_CASE("jit lowerings: FLD1 FLDZ (up to a stack overflow) and BSWAP match the
         0xd8, 0xdd, 0xd8, 0xdd, 0xd8, 0xdd, 0xd8, 0xdd, 0xd8, 0xdd, 0xd8, 0xdd, 0xd8, 0xdd, 0xd8, 0x49,
         0x75, 0xa8, 0xf4,
     };
-    compare_engines(code, {{0x2000, dbl(-6.5)}});
+    compare_engines(code, {{0x2000, le(-6.5)}});
 }
 
 TEST_CASE("jit lowerings: FLDCW (masking and unmasking a pending exception) matches the interpreter", "[jit][x87]") {
@@ -215,26 +211,18 @@ TEST_CASE("jit lowerings: x87 register forms leave the cached guest registers al
 
 namespace {
 
-std::vector<u8> le16(u16 v) { return {static_cast<u8>(v), static_cast<u8>(v >> 8)}; }
-std::vector<u8> le32(u32 v) { return {static_cast<u8>(v), static_cast<u8>(v >> 8), static_cast<u8>(v >> 16), static_cast<u8>(v >> 24)}; }
-std::vector<u8> flt(float f) {
-    u32 v;
-    std::memcpy(&v, &f, 4);
-    return le32(v);
-}
-
 /// The operands of the x87 programs below (tests/unit/programs/x87_host_*.asm).
 const std::vector<Data> kX87Operands = {
-    {0x2000, dbl(1.5)},    {0x2008, dbl(0.1)},     {0x2010, dbl(3.0)},
-    {0x2018, dbl(1e300)},  {0x2020, dbl(1e-300)},  {0x2028, le64(0x000F123456789ABCull)}, // a denormal
-    {0x2030, dbl(0.0)},    {0x2038, le64(0x7FF8000000000123ull)},                          // a QNaN
-    {0x2040, dbl(-1.0 / 3)}, {0x2048, dbl(2.5)},   {0x2050, dbl(-0.0)},
-    {0x2060, flt(0.1f)},
+    {0x2000, le(1.5)},    {0x2008, le(0.1)},     {0x2010, le(3.0)},
+    {0x2018, le(1e300)},  {0x2020, le(1e-300)},  {0x2028, le(0x000F123456789ABCull)}, // a denormal
+    {0x2030, le(0.0)},    {0x2038, le(0x7FF8000000000123ull)},                          // a QNaN
+    {0x2040, le(-1.0 / 3)}, {0x2048, le(2.5)},   {0x2050, le(-0.0)},
+    {0x2060, le(0.1f)},
     // Control words: round down at 53 bits, up at 24, toward zero at 64, PE unmasked, 037F.
-    {0x2070, le16(0x067F)}, {0x2072, le16(0x087F)}, {0x2074, le16(0x0F7F)}, {0x2076, le16(0x035F)},
-    {0x2078, le16(0x037F)},
-    {0x2080, le16(0xFB2E)}, {0x2082, le32(123456789)}, {0x2086, le64(0xFFE0000000000001ull)},
-    {0x208e, le32(0)},
+    {0x2070, le(u16{0x067F})}, {0x2072, le(u16{0x087F})}, {0x2074, le(u16{0x0F7F})}, {0x2076, le(u16{0x035F})},
+    {0x2078, le(u16{0x037F})},
+    {0x2080, le(u16{0xFB2E})}, {0x2082, le(u32{123456789})}, {0x2086, le(0xFFE0000000000001ull)},
+    {0x208e, le(u32{0})},
 };
 
 } // namespace

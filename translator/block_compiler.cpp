@@ -209,15 +209,37 @@ x86::Mem BlockCompiler::context(i32 offset, unsigned size) const { return x86::p
 
 x86::Mem BlockCompiler::eflags_system_bits() const { return x86::ptr(kState, kOffEflags, 4); }
 
+namespace {
+
+/// Where a flag mask's bits sit in the capture layout LAHF + SETO AL leave in eax: SF ZF AF PF
+/// CF at bits 8..15 (as AH), OF as bit 0 (AL is 0 or 1).
+u32 capture_layout(u32 mask) { return ((mask & 0xD5u) << 8) | ((mask & cpu::kOF) ? 1u : 0u); }
+
+} // namespace
+
+void BlockCompiler::emit_capture_merge(const x86::Gp& src, const x86::Gp& scratch, u32 mask, bool clear_af) {
+    // Capture layout -> EFLAGS layout in the scratch register, then one read-modify-write of
+    // EFLAGS (dword accesses only: a byte store under a later dword load stalls forwarding).
+    x86::Assembler& as = *m_a;
+    if (src.id() != scratch.id()) {
+        as.mov(scratch.r32(), src.r32());
+    }
+    as.rol(scratch.r16(), 8); // the flag byte to bits 0..7, OF to bit 8
+    if (mask & cpu::kOF) {
+        as.shl(scratch.r8Hi(), 3); // OF to bit 11
+    }
+    as.and_(scratch.r32(), static_cast<i32>(clear_af ? mask & ~u32{cpu::kAF} : mask));
+    as.and_(x86::dword_ptr(kState, kOffEflags), static_cast<i32>(~mask));
+    as.or_(x86::dword_ptr(kState, kOffEflags), scratch.r32());
+}
+
 void BlockCompiler::emit_flag_merge() {
     if (m_deferred == 0) {
         return;
     }
-    x86::Assembler& as = *m_a;
-    // Idempotent (r10 keeps its masked value), so paths that merge twice are harmless.
-    as.and_(kDeferredFlags.r32(), static_cast<i32>(m_deferred_clear_af ? m_deferred & ~u32{cpu::kAF} : m_deferred));
-    as.and_(x86::dword_ptr(kState, kOffEflags), static_cast<i32>(~m_deferred));
-    as.or_(x86::dword_ptr(kState, kOffEflags), kDeferredFlags.r32());
+    // r10 is only read, so paths that merge twice are harmless. ecx is free wherever EFLAGS
+    // is merged: at exits, before interpreter calls and in lowerings before their operands.
+    emit_capture_merge(kDeferredFlags, x86::ecx, m_deferred, m_deferred_clear_af);
 }
 
 void BlockCompiler::materialize_flags() {
@@ -378,28 +400,31 @@ void BlockCompiler::flags_written(u32 written, bool clear_af) {
         m_deferred &= ~written;
         return;
     }
-    if (m_fuse_next) {
-        m_deferred &= ~written;
-        as.pushfq();
-        as.pop(x86::rax);
-        m_pending_merge = mask;
-        m_pending_clear_af = clear_af;
-        m_host_flags_valid = true;
+    // LAHF and SETO capture the host flags into eax without changing them; PUSHFQ + POP took
+    // four times as long on the hosts measured (and flag writers are every third instruction).
+    as.lahf();
+    if (mask & cpu::kOF) {
+        as.seto(x86::al);
+    }
+    const u32 kept = m_deferred & ~written;
+    if (kept != 0) {
+        // r10 holds bits this instruction keeps (INC after ADD keeps CF): combine in registers.
+        as.and_(x86::eax, static_cast<i32>(capture_layout(mask)));
+        as.and_(kDeferredFlags.r32(), static_cast<i32>(capture_layout(kept)));
+        as.or_(kDeferredFlags.r32(), x86::eax);
+        if (mask & cpu::kAF) {
+            m_deferred_clear_af = clear_af;
+        }
+        m_deferred = kept | mask;
         return;
     }
-    if ((m_deferred & ~written) != 0) {
-        // r10 holds bits this instruction keeps (INC after ADD keeps CF): merge them first.
-        // Merging clobbers the host flags, so they are captured first.
-        as.pushfq();
-        as.pop(x86::rax);
-        materialize_flags();
-        as.mov(kDeferredFlags, x86::rax);
-    } else {
-        as.pushfq();
-        as.pop(kDeferredFlags);
-    }
+    as.mov(kDeferredFlags.r32(), x86::eax);
     m_deferred = mask;
     m_deferred_clear_af = clear_af;
+    // A flag writer directly followed by the block's final Jcc leaves it the host flags, if
+    // its lowering emits nothing after this (the compile loop checks the offset).
+    m_host_flags_valid = m_fuse_next;
+    m_host_flags_end = as.offset();
 }
 
 void BlockCompiler::flags_store(const x86::Gp& value, u32 written) {
@@ -414,24 +439,63 @@ void BlockCompiler::flags_store(const x86::Gp& value, u32 written) {
     as.or_(x86::dword_ptr(kState, kOffEflags), value.r32());
 }
 
-void BlockCompiler::merge_pending_flags() {
-    if (m_pending_merge == 0) {
-        return;
-    }
+void BlockCompiler::emit_reload_flags() {
+    // EFLAGS in memory -> r10 in capture layout (eax clobbered).
     x86::Assembler& as = *m_a;
-    const u32 mask = m_pending_merge;
-    as.and_(x86::eax, static_cast<i32>(m_pending_clear_af ? mask & ~u32{cpu::kAF} : mask));
-    as.and_(x86::dword_ptr(kState, kOffEflags), static_cast<i32>(~mask));
-    as.or_(x86::dword_ptr(kState, kOffEflags), x86::eax);
+    as.mov(x86::eax, x86::dword_ptr(kState, kOffEflags));
+    as.mov(kDeferredFlags.r32(), x86::eax);
+    as.shl(kDeferredFlags.r32(), 8); // the flag byte to bits 8..15
+    as.bt(x86::eax, 11);
+    as.setc(kDeferredFlags.r8()); // and OF as bit 0
+}
+
+void BlockCompiler::flags_all_in_r10() {
+    // Chained jumps and jump-cache hits enter the next block with every arithmetic flag in r10
+    // (and EFLAGS in memory stale in those bits): see the header.
+    x86::Assembler& as = *m_a;
+    const u32 missing = cpu::kArithFlags & ~m_deferred;
+    if (missing != 0) {
+        as.mov(x86::ecx, x86::dword_ptr(kState, kOffEflags));
+        as.mov(x86::eax, x86::ecx);
+        as.shl(x86::ecx, 8);
+        as.bt(x86::eax, 11);
+        as.setc(x86::cl);
+        as.and_(x86::ecx, static_cast<i32>(capture_layout(missing)));
+        as.and_(kDeferredFlags.r32(), static_cast<i32>(capture_layout(m_deferred)));
+        as.or_(kDeferredFlags.r32(), x86::ecx);
+    }
+    if (m_deferred_clear_af && (m_deferred & cpu::kAF)) {
+        as.and_(kDeferredFlags.r32(), static_cast<i32>(~capture_layout(cpu::kAF)));
+    }
+    // The compile-time deferral is left alone: this runs on one path (an exit) only, and the
+    // code after it, on other paths, did not run it.
+}
+
+void BlockCompiler::emit_merge_all() {
+    // After flags_all_in_r10 (or at a block's entry): all six from r10 into EFLAGS.
+    emit_capture_merge(kDeferredFlags, x86::ecx, cpu::kArithFlags, false);
 }
 
 void BlockCompiler::load_flags_for_cond(unsigned cc) {
     if (m_host_flags_valid) {
         return;
     }
-    materialize_flags();
     x86::Assembler& as = *m_a;
-    const bool needs_of = cc <= 1 || cc >= 0xC;
+    static constexpr u32 kCondReads[8] = {cpu::kOF, cpu::kCF, cpu::kZF, cpu::kCF | cpu::kZF,
+                                          cpu::kSF, cpu::kPF, cpu::kSF | cpu::kOF,
+                                          cpu::kZF | cpu::kSF | cpu::kOF};
+    const u32 reads = kCondReads[(cc >> 1) & 7];
+    const bool needs_of = (reads & cpu::kOF) != 0;
+    if ((reads & ~m_deferred) == 0) {
+        // All it reads is deferred: straight from r10, no merge.
+        as.mov(x86::eax, kDeferredFlags.r32());
+        if (needs_of) {
+            as.add(x86::al, 0x7F); // OF (0 or 1) + 0x7F overflows exactly when OF is 1
+        }
+        as.sahf();
+        return;
+    }
+    materialize_flags();
     if (needs_of) {
         // OF: 0x7F + OF overflows exactly when OF is 1; SAHF then loads SF ZF AF PF CF.
         as.mov(x86::eax, x86::dword_ptr(kState, kOffEflags));
@@ -497,7 +561,6 @@ void BlockCompiler::emit_interp_call(bool) {
     x86::Assembler& as = *m_a;
     const i64 n = m_block->ninsns;
     emit_state_at_insn();
-    m_deferred = 0; // merged: after the call, EFLAGS in memory is the truth
     as.lea(x86::rdi, x86::ptr(kState, m_layout.cpu_from_state));
     as.mov(x86::rsi, imm(reinterpret_cast<u64>(&m_block->insns[m_index])));
     as.mov(x86::rdx, imm(reinterpret_cast<u64>(m_block)));
@@ -506,6 +569,10 @@ void BlockCompiler::emit_interp_call(bool) {
     as.jnz(m_exit_label);
     emit_icount_adjust(n - m_index - 1);
     reload_cached();
+    // EFLAGS in memory is the truth after the call (which clobbered r10): all six back in r10.
+    emit_reload_flags();
+    m_deferred = cpu::kArithFlags;
+    m_deferred_clear_af = false;
 }
 
 void BlockCompiler::emit_probe_jump_cache(bool spill) {
@@ -513,8 +580,8 @@ void BlockCompiler::emit_probe_jump_cache(bool spill) {
     x86::Assembler& as = *m_a;
     if (spill) {
         spill_cached();
-        emit_flag_merge();
     }
+    flags_all_in_r10();
     const u64 cs_base = m_block->key.cs_base;
     if (cs_base != 0) {
         as.lea(x86::ecx, x86::ptr(x86::rax, static_cast<i32>(static_cast<u32>(cs_base))));
@@ -550,6 +617,7 @@ void BlockCompiler::emit_probe_jump_cache(bool spill) {
     as.jne(miss);
     as.jmp(x86::qword_ptr(x86::rdx, offsetof(JumpCacheEntry, code)));
     as.bind(miss);
+    emit_merge_all();
     as.mov(x86::rcx, imm(reinterpret_cast<u64>(m_block)));
     as.mov(x86::qword_ptr(kCtx, offsetof(JitContext, probe_miss)), x86::rcx);
     emit_exit_code(kExitNext);
@@ -570,7 +638,7 @@ void BlockCompiler::exit_static(u64 target_eip) {
         return;
     }
     spill_cached();
-    emit_flag_merge();
+    flags_all_in_r10();
     StaticExit e{as.newLabel(), as.newLabel(), target_eip, static_cast<u8>(m_exits.size()), !same_page,
                  as.newLabel()};
     if (!same_page) {
@@ -669,6 +737,7 @@ void BlockCompiler::emit_end() {
         emit_call(reinterpret_cast<const void*>(&jit_same_mode));
         as.test(x86::eax, x86::eax);
         as.jz(other_mode);
+        emit_reload_flags(); // the call clobbered r10; EFLAGS was merged before it
         as.mov(x86::rax, x86::qword_ptr(kState, kOffRip));
         emit_probe_jump_cache(false);
         as.bind(other_mode);
@@ -694,11 +763,15 @@ void BlockCompiler::emit_slow_paths() {
         m_eip = s.eip;
         m_deferred = s.deferred; // as the instruction began
         m_deferred_clear_af = s.deferred_clear_af;
+        // The call leaves all six flags in r10 as the interpreter left them in EFLAGS, so the
+        // fast path's later merges write what memory already holds.
         emit_interp_call(true);
-        // Back on the fast path the instruction's own flags count as deferred in r10: load
-        // it with EFLAGS as the interpreter left them, so a later merge writes what memory
-        // already holds.
-        as.mov(kDeferredFlags.r32(), x86::dword_ptr(kState, kOffEflags));
+        if (s.host_flags) {
+            // The fused Jcc after this instruction reads the host flags.
+            as.mov(x86::eax, kDeferredFlags.r32());
+            as.add(x86::al, 0x7F); // OF
+            as.sahf();
+        }
         m_index = saved_index;
         m_eip = saved_eip;
         if (s.ends_block) {
@@ -710,6 +783,7 @@ void BlockCompiler::emit_slow_paths() {
     }
     for (const StaticExit& e : m_exits) {
         as.bind(e.stub);
+        emit_merge_all(); // flags_all_in_r10 ran before the chained jump
         as.mov(x86::eax, static_cast<u32>(e.target));
         as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
         as.mov(x86::rcx, imm(reinterpret_cast<u64>(m_block)));
@@ -728,8 +802,12 @@ void BlockCompiler::emit_slow_paths() {
         // The ring is full: the recorder hands it to its consumers (nothing guest-visible is
         // live here, at the prologue, so a plain call is enough).
         as.bind(m_trace_full);
+        as.push(kDeferredFlags); // the incoming flags (twice: rsp stays aligned)
+        as.push(kDeferredFlags);
         as.lea(x86::rdi, x86::ptr(kState, m_layout.cpu_from_state));
         emit_call(reinterpret_cast<const void*>(&jit_trace_ring_full));
+        as.pop(kDeferredFlags);
+        as.pop(kDeferredFlags);
         as.jmp(m_trace_resume);
     }
     as.bind(m_irq_exit);
@@ -746,10 +824,12 @@ void BlockCompiler::emit_slow_paths() {
         as.jz(m_entry_nocheck);
         as.bind(exit);
     }
+    emit_merge_all(); // as the block was entered
     as.mov(x86::eax, static_cast<u32>(start_eip));
     as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
     emit_exit_code(kExitIrq);
     as.bind(m_budget_exit);
+    emit_merge_all();
     as.add(x86::qword_ptr(kCtx, kCtxBudget), static_cast<i32>(m_block->ninsns));
     as.mov(x86::eax, static_cast<u32>(start_eip));
     as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
@@ -812,8 +892,8 @@ usize BlockCompiler::compile_once(Block& b, u8* dst, usize cap) {
     m_code_page_writes.clear();
     m_end = BlockEnd::Fallthrough;
     m_host_flags_valid = false;
-    m_pending_merge = 0;
-    m_deferred = 0;
+    m_deferred = cpu::kArithFlags; // the trampoline or the previous block left them in r10
+    m_deferred_clear_af = false;
     m_exit_label = as.newLabel();
     m_irq_exit = as.newLabel();
     m_budget_exit = as.newLabel();
@@ -838,13 +918,11 @@ usize BlockCompiler::compile_once(Block& b, u8* dst, usize cap) {
         m_next_eip = (eip + in.length) & ip_mask;
         eip = m_next_eip;
         m_host_flags_valid = false;
-        m_pending_merge = 0;
         m_insn_deferred = m_deferred;
         m_insn_deferred_clear_af = m_deferred_clear_af;
         // A flag writer directly followed by the block's final Jcc leaves the host flags to it
         // (not one with a slow path: its interpreter call leaves no host flags behind).
         m_fuse_next = m_index + 2 == b.ninsns && b.tail_len == 0 && m_native[m_index] && m_native[m_index + 1] &&
-                      !in.has_mem() && !uses[m_index].may_fault &&
                       uses[m_index].writes == cpu::kArithFlags &&
                       (b.insns[m_index + 1].id == cpu::InsnId::JCC_Jb ||
                        b.insns[m_index + 1].id == cpu::InsnId::JCC_Jz);
@@ -858,10 +936,13 @@ usize BlockCompiler::compile_once(Block& b, u8* dst, usize cap) {
             m_cur_slow_used = false;
             const Lowering& l = lt.fn[static_cast<usize>(in.id)];
             l.emit(*this);
+            if (m_host_flags_valid && as.offset() != m_host_flags_end) {
+                m_host_flags_valid = false; // code after the capture (string steps) clobbers them
+            }
             if (m_cur_slow_used) {
                 const bool ends = m_index + 1 == b.ninsns && m_end == BlockEnd::Taken;
                 Slow s{m_cur_slow, as.newLabel(), m_index, m_eip, ends, m_insn_deferred,
-                       m_insn_deferred_clear_af};
+                       m_insn_deferred_clear_af, m_host_flags_valid};
                 if (!ends) {
                     as.bind(s.resume);
                 }
@@ -886,7 +967,7 @@ usize BlockCompiler::compile_once(Block& b, u8* dst, usize cap) {
             }
         }
         // Carry a fused writer's host flags into the next instruction.
-        if (m_fuse_next && m_pending_merge) {
+        if (m_fuse_next && m_host_flags_valid) {
             ++m_index;
             const cpu::DecodedInsn& jin = b.insns[m_index];
             m_eip = eip & ip_mask;
@@ -896,7 +977,6 @@ usize BlockCompiler::compile_once(Block& b, u8* dst, usize cap) {
             m_cur_slow_used = false;
             lt.fn[static_cast<usize>(jin.id)].emit(*this);
             m_host_flags_valid = false;
-            m_pending_merge = 0;
             ++m_ctx.stats.insns_native;
         }
     }

@@ -129,15 +129,13 @@ public:
     /// Loads guest EFLAGS into the host flags for condition `cc` (Jcc/SETcc/CMOVcc).
     void load_flags_for_cond(unsigned cc);
     /// Host flags already hold the guest flags (the previous instruction set them and this one
-    /// is the fused consumer); capture_pending() is then emitted by the consumer.
+    /// is the fused consumer).
     bool host_flags_valid() const { return m_host_flags_valid; }
     /// True when some flag of `written` must reach EFLAGS after this instruction.
     bool flags_live(u32 written) const { return (written & m_live_after[m_index]) != 0; }
     /// Merges the flags computed in `value` (EFLAGS layout) into EFLAGS: the live bits of
     /// `written`. Clobbers `value` and the host flags.
     void flags_store(const asmjit::x86::Gp& value, u32 written);
-    /// Emits the deferred EFLAGS merge of a fused flag writer (no-op when none is pending).
-    void merge_pending_flags();
 
     /// Block exits for lowerings of control transfers (the last instruction of a block).
     void exit_static(u64 target_eip);          ///< chainable when on the block's page
@@ -166,12 +164,21 @@ public:
     void reload_cached(); ///< CpuState -> cached guest registers
 
     /// Deferred flags: a lowered instruction's live arithmetic flags are captured into r10
-    /// (PUSHFQ layout) and merged into CpuState's EFLAGS only when something reads it there: an
-    /// interpreter call (slow paths included, with the state as of their instruction), a block
-    /// exit, a lowering that reads EFLAGS, or a partly overlapping later capture. This keeps
-    /// read-modify-writes of EFLAGS in memory off every flag-writing instruction.
+    /// (LAHF + SETO layout: SF ZF AF PF CF at bits 8..15, OF as bit 0) and merged into
+    /// CpuState's EFLAGS only when something reads it there: an interpreter call (slow paths
+    /// included, with the state as of their instruction), an exit to the dispatcher, or a
+    /// lowering that reads EFLAGS. Between blocks they stay in r10: every block is entered
+    /// with all six arithmetic flags in r10 (the trampoline loads them from EFLAGS; chained
+    /// jumps and jump-cache hits pass them on, flags_all_in_r10), and EFLAGS in memory is
+    /// stale in those bits until an exit merges them. This keeps read-modify-writes of EFLAGS
+    /// in memory off flag writers and block boundaries.
     void materialize_flags(); ///< merge now (straight-line code); nothing deferred after it
     void emit_flag_merge();   ///< merge on this path only (exits); the deferral stays
+    void flags_all_in_r10();  ///< before a jump into another block: all six in r10
+    void emit_reload_flags(); ///< r10 <- EFLAGS (after an interpreter call); clobbers eax
+    void emit_merge_all();    ///< all six from r10 into EFLAGS (exits after flags_all_in_r10)
+    /// Merges flags in capture layout from src into EFLAGS through scratch (clobbered).
+    void emit_capture_merge(const asmjit::x86::Gp& src, const asmjit::x86::Gp& scratch, u32 mask, bool clear_af);
 private:
     bool choose_cached_regs();
     void mark_native(); ///< m_native: which instructions have a lowering for their form
@@ -203,8 +210,7 @@ private:
     std::vector<bool> m_native;
     BlockEnd m_end = BlockEnd::Fallthrough;
     bool m_host_flags_valid = false;
-    u32 m_pending_merge = 0;
-    bool m_pending_clear_af = false;
+    usize m_host_flags_end = 0; ///< code offset right after the capture that left them valid
     bool m_fuse_next = false;
 
     struct Slow {
@@ -215,6 +221,7 @@ private:
         bool ends_block; ///< the instruction was a control transfer: probe after the call
         u32 deferred;    ///< flags deferred in r10 before the instruction
         bool deferred_clear_af;
+        bool host_flags; ///< the fused Jcc after it reads host flags: restore them on resume
     };
     std::vector<Slow> m_slow;
     /// A write whose TLB tag missed: before the slow path, a page of code may still take the

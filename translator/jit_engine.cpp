@@ -117,6 +117,13 @@ void JitEngine::init(cpu::Cpu& cpu) {
     a.sub(x86::rsp, 8); // 16-byte alignment at helper calls
     a.mov(x86::rbx, x86::rdi);
     a.mov(x86::r12, x86::rsi);
+    // Blocks are entered with the arithmetic flags in r10, in the layout LAHF + SETO AL give
+    // (see BlockCompiler): SF ZF AF PF CF at bits 8..15, OF as bit 0.
+    a.mov(x86::eax, x86::dword_ptr(x86::rbx, static_cast<i32>(offsetof(cpu::CpuState, eflags))));
+    a.mov(x86::r10d, x86::eax);
+    a.shl(x86::r10d, 8);
+    a.bt(x86::eax, 11);
+    a.setc(x86::r10b);
     a.jmp(x86::rdx);
     Label epilogue = a.newLabel();
     a.align(AlignMode::kCode, 16);

@@ -33,10 +33,8 @@ void emit_jcc(BlockCompiler& bc) {
     bc.load_flags_for_cond(cc);
     Label taken = a.newLabel();
     a.j(static_cast<x86::CondCode>(cc), taken);
-    bc.merge_pending_flags();
     bc.exit_static(bc.next_eip());
     a.bind(taken);
-    bc.merge_pending_flags();
     bc.exit_static(rel_target(bc));
     bc.end_taken();
 }

@@ -428,15 +428,43 @@ void BlockCompiler::flags_written(u32 written, bool clear_af) {
 }
 
 void BlockCompiler::flags_store(const x86::Gp& value, u32 written) {
-    m_deferred &= ~written; // stored here (when live) or dead
+    const u32 kept = m_deferred & ~written; // the rest is stored here (when live) or dead
     const u32 mask = written & m_live_after[m_index];
     if (mask == 0) {
+        m_deferred = kept;
         return;
     }
+    // EFLAGS layout -> capture layout, combined into r10 (no read-modify-write of memory).
     x86::Assembler& as = *m_a;
-    as.and_(value.r32(), static_cast<i32>(mask));
-    as.and_(x86::dword_ptr(kState, kOffEflags), static_cast<i32>(~mask));
-    as.or_(x86::dword_ptr(kState, kOffEflags), value.r32());
+    as.shl(value.r32(), 8);   // the flag byte to bits 8..15, OF to bit 19
+    as.bt(value.r32(), 19);
+    as.setc(value.r8());      // OF as bit 0 (the low byte was zero)
+    as.and_(value.r32(), static_cast<i32>(capture_layout(mask)));
+    as.and_(kDeferredFlags.r32(), static_cast<i32>(capture_layout(kept)));
+    as.or_(kDeferredFlags.r32(), value.r32());
+    if (mask & cpu::kAF) {
+        m_deferred_clear_af = false;
+    }
+    m_deferred = kept | mask;
+}
+
+void BlockCompiler::emit_cf_to_host() {
+    // The guest's CF is in r10 when deferred, else in memory (no merge needed to read it).
+    if (m_deferred & cpu::kCF) {
+        m_a->bt(kDeferredFlags.r32(), 8);
+    } else {
+        m_a->bt(x86::dword_ptr(kState, kOffEflags), 0);
+    }
+}
+
+void BlockCompiler::emit_cf_op(x86::Inst::Id op) {
+    // CLC (and), STC (or), CMC (xor) on CF where it is: r10 or memory.
+    const u32 bits = op == x86::Inst::kIdAnd ? ~u32{0} : 0;
+    if (m_deferred & cpu::kCF) {
+        m_a->emit(op, kDeferredFlags.r32(), imm(static_cast<i32>(bits ^ 0x100u)));
+    } else {
+        m_a->emit(op, x86::dword_ptr(kState, kOffEflags), imm(static_cast<i32>(bits ^ cpu::kCF)));
+    }
 }
 
 void BlockCompiler::emit_reload_flags() {

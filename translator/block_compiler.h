@@ -133,9 +133,13 @@ public:
     bool host_flags_valid() const { return m_host_flags_valid; }
     /// True when some flag of `written` must reach EFLAGS after this instruction.
     bool flags_live(u32 written) const { return (written & m_live_after[m_index]) != 0; }
-    /// Merges the flags computed in `value` (EFLAGS layout) into EFLAGS: the live bits of
-    /// `written`. Clobbers `value` and the host flags.
+    /// Takes the flags computed in `value` (EFLAGS layout) as the live bits of `written`: they
+    /// join the deferred flags in r10. Clobbers `value` and the host flags.
     void flags_store(const asmjit::x86::Gp& value, u32 written);
+    /// The guest's CF into the host's CF (ADC, SBB), wherever it is deferred or stored.
+    void emit_cf_to_host();
+    /// CLC (kIdAnd), STC (kIdOr), CMC (kIdXor) on the guest's CF wherever it is.
+    void emit_cf_op(asmjit::x86::Inst::Id op);
 
     /// Block exits for lowerings of control transfers (the last instruction of a block).
     void exit_static(u64 target_eip);          ///< chainable when on the block's page

@@ -93,7 +93,7 @@ template <Alu Op> void emit_alu(BlockCompiler& bc) {
         src = sized(x86::esi, size);
     }
     if (Op == Alu::Adc || Op == Alu::Sbb) {
-        a.bt(bc.state(offsetof(cpu::CpuState, eflags), 4), 0); // guest CF -> host CF
+        bc.emit_cf_to_host();
     }
     if (Op == Alu::Xor && is_reg(in, 0) && is_reg(in, 1) && in.op[0].reg == in.op[1].reg &&
         in.op[0].high_byte == in.op[1].high_byte) {

@@ -26,9 +26,9 @@ bool can_always(const DecodedInsn&, u32) { return true; }
 void emit_nothing(BlockCompiler&) {}
 void emit_cld(BlockCompiler& bc) { bc.a().and_(bc.eflags_system_bits(), static_cast<i32>(~u32{cpu::kDF})); }
 void emit_std(BlockCompiler& bc) { bc.a().or_(bc.eflags_system_bits(), static_cast<i32>(cpu::kDF)); }
-void emit_clc(BlockCompiler& bc) { bc.a().and_(bc.state(kOffEflags, 4), static_cast<i32>(~u32{cpu::kCF})); }
-void emit_stc(BlockCompiler& bc) { bc.a().or_(bc.state(kOffEflags, 4), static_cast<i32>(cpu::kCF)); }
-void emit_cmc(BlockCompiler& bc) { bc.a().xor_(bc.state(kOffEflags, 4), static_cast<i32>(cpu::kCF)); }
+void emit_clc(BlockCompiler& bc) { bc.emit_cf_op(x86::Inst::kIdAnd); }
+void emit_stc(BlockCompiler& bc) { bc.emit_cf_op(x86::Inst::kIdOr); }
+void emit_cmc(BlockCompiler& bc) { bc.emit_cf_op(x86::Inst::kIdXor); }
 
 bool can_pushf(const DecodedInsn& in, u32 flags) { return ring0(flags) && flat_stack(flags) && in.opsize == 4; }
 

@@ -25,6 +25,7 @@ public:
     void reset_to(usize mark) { m_used = mark; }
 
 private:
+    void use_huge_pages();
     u8* m_base = nullptr;
     usize m_capacity = 0;
     usize m_used = 0;

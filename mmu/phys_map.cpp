@@ -5,17 +5,12 @@
 
 #include <algorithm>
 #include <cstring>
-#include <sys/mman.h>
 
 namespace mmu {
 
 PhysMap::PhysMap() : m_pages(kSpace >> kPageShift) {}
 
-PhysMap::~PhysMap() {
-    for (const RamBlock& b : m_ram_blocks) {
-        munmap(b.host, b.size);
-    }
-}
+PhysMap::~PhysMap() = default;
 
 u8* PhysMap::add_ram(u64 base, u64 size, const std::string& name) {
     TX86_CHECK(base % kPageSize == 0 && size % kPageSize == 0 && base + size <= kSpace,
@@ -24,13 +19,8 @@ u8* PhysMap::add_ram(u64 base, u64 size, const std::string& name) {
     // 2 MiB boundary and asks for transparent huge pages (hosts default to THP on madvise
     // only): with 4 KiB host pages, guest RAM needs one host TLB entry per guest page, and
     // workloads that touch many pages (fork+exec) spend their time in host page walks.
-    constexpr u64 kHuge = u64{2} << 20;
-    void* p = mmap(nullptr, size + kHuge, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    TX86_CHECK(p != MAP_FAILED, "cannot allocate guest RAM");
-    u8* host = reinterpret_cast<u8*>((reinterpret_cast<uptr>(p) + kHuge - 1) & ~(kHuge - 1));
-    (void)madvise(host, size, MADV_HUGEPAGE); // advice only: without THP, 4 KiB pages
-    m_ram_blocks.push_back(RamBlock{static_cast<u8*>(p), size + kHuge});
+    m_ram_blocks.emplace_back(size);
+    u8* host = m_ram_blocks.back().data();
     map_host(base, size, host, true, name);
     return host;
 }

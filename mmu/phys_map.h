@@ -4,6 +4,7 @@
 // unmapped (reads all-ones, writes ignored). Not here: paging (mmu/paging.h), devices.
 #pragma once
 
+#include "base/huge_pages.h"
 #include "base/types.h"
 #include "mmu/page_counts.h"
 #include "mmu/chunk_masks.h"
@@ -148,11 +149,7 @@ private:
     /// Splits [pa, pa + n) at page ends: fn(pa of the run, its page's entry or nullptr, the
     /// run's offset from the start, its length). Defined in phys_map.cpp (its only user).
     template <typename Fn> void page_runs(u64 pa, usize n, Fn fn) const;
-    struct RamBlock {
-        u8* host;
-        u64 size;
-    };
-    std::vector<RamBlock> m_ram_blocks;
+    std::vector<base::HugeRegion> m_ram_blocks;
     u64 m_a20_mask = ~u64{0};
     static constexpr u64 kPages = kSpace >> kPageShift;
     ChunkMasks m_code_chunks{kPages};

@@ -33,7 +33,7 @@ void entry_change(unsigned off, unsigned size, u64 old_value, u64 new_value, u32
 
 ShadowSpaces::ShadowSpaces(PhysMap& phys, u32 slots_per_bank, u32 spaces)
     : m_phys(phys), m_slots(slots_per_bank), m_space_slots(slots_per_bank * kBanks),
-      m_entries(std::make_unique<TlbEntry[]>(usize{slots_per_bank} * kBanks * spaces)),
+      m_entries(usize{slots_per_bank} * kBanks * spaces),
       m_spaces(spaces), m_wtags(slots_per_bank * kBanks * spaces, PhysMap::kSpace >> PhysMap::kPageShift),
       m_users(phys) {
     TX86_CHECK(spaces > 0 && spaces <= 0x10000 && (slots_per_bank & (slots_per_bank - 1)) == 0,

@@ -15,6 +15,7 @@
 // Not here: the page walk (mmu/paging.h), the CPU's fast paths and policy (cpu/cpu.h).
 #pragma once
 
+#include "base/huge_pages.h"
 #include "base/types.h"
 #include "mmu/phys_map.h"
 #include "mmu/space_key.h"
@@ -134,7 +135,7 @@ private:
     PhysMap& m_phys;
     u32 m_slots;
     u32 m_space_slots; ///< slots per space (both banks)
-    std::unique_ptr<TlbEntry[]> m_entries;
+    base::HugeArray<TlbEntry> m_entries; ///< every slot of every space: translated code indexes it
     std::vector<Space> m_spaces;
     u32 m_cur = 0;
     u64 m_clock = 0;

@@ -143,7 +143,7 @@ void JitEngine::init(cpu::Cpu& cpu) {
     m_code.commit(size);
     m_code_mark = m_code.used();
 
-    m_jump_cache = std::make_unique<JumpCacheEntry[]>(kJumpCacheSize);
+    m_jump_cache = base::HugeArray<JumpCacheEntry>(kJumpCacheSize);
     m_jump_cache_blocks = std::make_unique<Block*[]>(kJumpCacheSize);
     m_map.reserve(1 << 16);
     m_block_cache = std::make_unique<BlockCacheLine[]>(kBlockCacheSize);

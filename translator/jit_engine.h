@@ -5,6 +5,7 @@
 // go through the interpreter's step(). Owns the block cache, the code buffer and the jump cache.
 #pragma once
 
+#include "base/huge_pages.h"
 #include "cpu/cpu.h"
 #include "translator/block.h"
 #include "translator/block_compiler.h"
@@ -78,7 +79,7 @@ private:
     CpuLayout m_layout;
     JitContext m_ctx;
     std::unique_ptr<BlockCompiler> m_compiler;
-    std::unique_ptr<JumpCacheEntry[]> m_jump_cache;
+    base::HugeArray<JumpCacheEntry> m_jump_cache;
     std::unique_ptr<Block*[]> m_jump_cache_blocks; ///< the Block of each jump-cache line
     std::unique_ptr<u64[]> m_fallback_counts;
     std::unique_ptr<u64[]> m_miss_counts; ///< jump-cache misses by the probing block's last row

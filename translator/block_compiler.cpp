@@ -779,12 +779,66 @@ void BlockCompiler::emit_end() {
     }
 }
 
+void BlockCompiler::emit_shared_slow_path() {
+    // Called (a host CALL) with esi = index | written deferral << 8 | its value bits << 20
+    // (EFLAGS layout): CpuState as the interpreter must find it, the instruction through
+    // jit_slow_insn, then back with registers and flags reloaded; an exit leaves from here.
+    x86::Assembler& as = *m_a;
+    Label exit = as.newLabel();
+    as.sub(x86::rsp, 8); // the CALL's return address: 16-byte alignment again for the helper
+    spill_cached();
+    as.mov(x86::ecx, kDeferredFlags.r32()); // r10 in EFLAGS layout (emit_capture_merge's steps)
+    as.rol(x86::cx, 8);
+    as.shl(x86::ch, 3);
+    as.mov(x86::eax, x86::esi);
+    as.shr(x86::eax, 20);
+    as.and_(x86::ecx, x86::eax);
+    as.mov(x86::eax, x86::esi);
+    as.shr(x86::eax, 8);
+    as.and_(x86::eax, 0xFFF);
+    as.not_(x86::eax);
+    as.and_(x86::dword_ptr(kState, kOffEflags), x86::eax);
+    as.or_(x86::dword_ptr(kState, kOffEflags), x86::ecx);
+    as.and_(x86::esi, 0xFF);
+    as.lea(x86::rdi, x86::ptr(kState, m_layout.cpu_from_state));
+    as.mov(x86::rdx, imm(reinterpret_cast<u64>(m_block)));
+    emit_call(reinterpret_cast<const void*>(&jit_slow_insn));
+    as.test(x86::eax, x86::eax);
+    as.jnz(exit);
+    as.add(x86::rsp, 8);
+    reload_cached();
+    emit_reload_flags();
+    as.ret();
+    as.bind(exit);
+    as.add(x86::rsp, 16); // and the return address
+    as.jmp(m_exit_label);
+}
+
 void BlockCompiler::emit_slow_paths() {
     x86::Assembler& as = *m_a;
     emit_code_page_writes();
     const u64 start_eip = m_block->key.lin_pc - m_block->key.cs_base;
+    Label common = as.newLabel();
+    bool common_used = false;
     for (const Slow& s : m_slow) {
         as.bind(s.label);
+        if (!s.ends_block) {
+            // The common case, compact (a block's slow paths were most of its code, and
+            // emitting and copying them most of a boot's translation time): the instruction's
+            // index and deferral for the block's shared slow path (emit_shared_slow_path).
+            const u32 written = s.deferred;
+            const u32 value = s.deferred_clear_af ? written & ~u32{cpu::kAF} : written;
+            as.mov(x86::esi, s.index | (written << 8) | (value << 20));
+            as.call(common);
+            common_used = true;
+            if (s.host_flags) {
+                as.mov(x86::eax, kDeferredFlags.r32()); // the fused Jcc reads the host flags
+                as.add(x86::al, 0x7F);                  // OF
+                as.sahf();
+            }
+            as.jmp(s.resume);
+            continue;
+        }
         const u32 saved_index = m_index;
         const u64 saved_eip = m_eip;
         m_index = s.index;
@@ -802,12 +856,12 @@ void BlockCompiler::emit_slow_paths() {
         }
         m_index = saved_index;
         m_eip = saved_eip;
-        if (s.ends_block) {
-            as.mov(x86::rax, x86::qword_ptr(kState, kOffRip));
-            emit_probe_jump_cache();
-        } else {
-            as.jmp(s.resume);
-        }
+        as.mov(x86::rax, x86::qword_ptr(kState, kOffRip));
+        emit_probe_jump_cache();
+    }
+    if (common_used) {
+        as.bind(common);
+        emit_shared_slow_path();
     }
     for (const StaticExit& e : m_exits) {
         as.bind(e.stub);

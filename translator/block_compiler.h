@@ -197,6 +197,7 @@ private:
     void emit_interp_call(bool out_of_line);
     void emit_end();
     void emit_slow_paths();
+    void emit_shared_slow_path(); ///< the one out-of-line interpreter call slow paths share
     void emit_exit_code(u32 code);
     void emit_probe_jump_cache(bool spill = true); ///< rip in eax (and stored)
     void emit_call(const void* fn);

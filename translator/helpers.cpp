@@ -32,6 +32,23 @@ u64 jit_same_mode(cpu::Cpu* cpu, const Block* block) {
     return block_flags(*cpu) == block->key.flags && s.seg[cpu::kCs].base == block->key.cs_base;
 }
 
+u32 jit_slow_insn(cpu::Cpu* cpu, u32 index, Block* block) {
+    // As the inline code before an interpreter call did: EIP of the instruction (wrapping as
+    // the block's code size does) and the count of the instructions before it.
+    const u64 ip_mask = (block->key.flags & kKeyCode32) ? 0xFFFFFFFFu : 0xFFFF;
+    u64 eip = (block->key.lin_pc - block->key.cs_base) & ip_mask;
+    for (u32 i = 0; i < index; ++i) {
+        eip = (eip + block->insns[i].length) & ip_mask;
+    }
+    cpu->s.rip = eip;
+    cpu->icount -= block->ninsns - index;
+    const u32 st = jit_exec_insn(cpu, &block->insns[index], block);
+    if (st == 0) {
+        cpu->icount += block->ninsns - index - 1;
+    }
+    return st;
+}
+
 JitValue jit_rdtsc(cpu::Cpu* cpu, u64) {
     const cpu::CpuState& s = cpu->s;
     // The interpreter's rdtsc decides the #GP and the guarded case (its call is the slow path).

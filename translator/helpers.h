@@ -15,6 +15,10 @@ namespace translator {
 /// wrote over translated code of `block`, and the block must end (rip and icount are exact).
 u32 jit_exec_insn(cpu::Cpu* cpu, const cpu::DecodedInsn* insn, Block* block);
 
+/// A slow path's call: instruction `index` of `block` through jit_exec_insn, with rip and the
+/// instruction count set first as they are before it (and the count after it, when it ran).
+u32 jit_slow_insn(cpu::Cpu* cpu, u32 index, Block* block);
+
 /// A 64-bit result and whether the fast path may use it (SysV: returned in rax, rdx).
 struct JitValue {
     u64 value;

@@ -643,6 +643,7 @@ void JitEngine::print_stats(std::FILE* out) const {
     if (m_cpu) {
         std::fprintf(out, "jit: guest instructions run %llu\n", (unsigned long long)m_cpu->icount);
     }
+    std::fprintf(out, "jit: code buffer %zu KiB used of %zu\n", m_code.used() >> 10, kCodeBufferSize >> 10);
     std::fprintf(out, "jit: exits: next %llu, chain %llu, irq %llu, budget %llu, stop %llu; jump-cache clears %llu\n",
                  (unsigned long long)s.exits[kExitNext], (unsigned long long)s.exits[kExitChain],
                  (unsigned long long)s.exits[kExitIrq], (unsigned long long)s.exits[kExitBudget],

@@ -198,6 +198,8 @@ private:
     void emit_end();
     void emit_slow_paths();
     void emit_shared_slow_path(); ///< the one out-of-line interpreter call slow paths share
+    void store_trace_cursor(); ///< rbp -> the recorder's cursor (before interpreter calls)
+    void load_trace_cursor();  ///< the recorder's cursor -> rbp (after them)
     void emit_exit_code(u32 code);
     void emit_probe_jump_cache(bool spill = true); ///< rip in eax (and stored)
     void emit_call(const void* fn);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "base/types.h"
+#include "cpu/trace_record.h"
 
 namespace translator {
 
@@ -69,6 +70,9 @@ struct JitContext {
     JumpCacheEntry* jump_cache = nullptr;
     u64* fallback_counts = nullptr; ///< per InsnId, when profiling (-d jit)
     Block* probe_miss = nullptr;    ///< set by a jump-cache miss: the block that probed
+    /// The recorder's cursor field, when one is attached: translated code keeps the cursor in
+    /// rbp (the trampoline loads it from here, the epilogue stores it back).
+    cpu::TraceRecord** trace_cursor = nullptr;
     /// For lowerings that compute on the host's x87 (lower_x87_host.cpp): the control word
     /// they load (the guest's precision and rounding, every exception masked), the host's
     /// own (JitEngine::init reads it), and where a result waits until it is checked.

@@ -102,6 +102,7 @@ void JitEngine::init(cpu::Cpu& cpu) {
     m_layout.cpu_from_state = disp(&cpu, cpu);
     m_recorder = cpu.recorder;
     m_layout.trace_cursor = m_recorder ? &m_recorder->cursor : nullptr;
+    m_ctx.trace_cursor = m_layout.trace_cursor;
     m_debug_generation = cpu.debug_generation;
     m_layout.code_chunks = cpu.phys().code_chunk_table();
 
@@ -124,10 +125,26 @@ void JitEngine::init(cpu::Cpu& cpu) {
     a.shl(x86::r10d, 8);
     a.bt(x86::eax, 11);
     a.setc(x86::r10b);
+    // ... and with the recorder's cursor in rbp, when one is attached (BlockCompiler's kTraceCur).
+    const i32 cursor_field = static_cast<i32>(offsetof(JitContext, trace_cursor));
+    Label no_recorder = a.newLabel();
+    a.mov(x86::rax, x86::qword_ptr(x86::r12, cursor_field));
+    a.test(x86::rax, x86::rax);
+    a.jz(no_recorder);
+    a.mov(x86::rbp, x86::qword_ptr(x86::rax));
+    a.bind(no_recorder);
     a.jmp(x86::rdx);
     Label epilogue = a.newLabel();
     a.align(AlignMode::kCode, 16);
     a.bind(epilogue);
+    {
+        Label none = a.newLabel();
+        a.mov(x86::rcx, x86::qword_ptr(x86::r12, cursor_field));
+        a.test(x86::rcx, x86::rcx);
+        a.jz(none);
+        a.mov(x86::qword_ptr(x86::rcx), x86::rbp);
+        a.bind(none);
+    }
     a.add(x86::rsp, 8);
     for (const x86::Gp& r : {x86::r15, x86::r14, x86::r13, x86::r12, x86::rbp, x86::rbx}) {
         a.pop(r);
@@ -550,6 +567,7 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
             // breakpoints.
             m_recorder = cpu.recorder;
             m_layout.trace_cursor = m_recorder ? &m_recorder->cursor : nullptr;
+            m_ctx.trace_cursor = m_layout.trace_cursor;
             m_debug_generation = cpu.debug_generation;
             flush_all();
         }

@@ -15,10 +15,9 @@ PhysMap::~PhysMap() = default;
 u8* PhysMap::add_ram(u64 base, u64 size, const std::string& name) {
     TX86_CHECK(base % kPageSize == 0 && size % kPageSize == 0 && base + size <= kSpace,
                name.c_str());
-    // mmap gives zeroed memory that the host only commits when touched. The block starts on a
-    // 2 MiB boundary and asks for transparent huge pages (hosts default to THP on madvise
-    // only): with 4 KiB host pages, guest RAM needs one host TLB entry per guest page, and
-    // workloads that touch many pages (fork+exec) spend their time in host page walks.
+    // Zeroed, committed only where touched, on huge pages where the host gives them: with
+    // 4 KiB host pages each guest page needs a host TLB entry of its own, and workloads that
+    // touch many pages (fork+exec) spend their time in host page walks.
     m_ram_blocks.emplace_back(size);
     u8* host = m_ram_blocks.back().data();
     map_host(base, size, host, true, name);

@@ -220,6 +220,19 @@ u32 capture_layout(u32 mask) { return ((mask & 0xD5u) << 8) | ((mask & cpu::kOF)
 
 } // namespace
 
+void emit_eflags_to_capture(x86::Assembler& a, const x86::Gp& reg) {
+    a.shl(reg.r32(), 8);  // the flag byte to bits 8..15, OF to bit 19
+    a.bt(reg.r32(), 19);
+    a.setc(reg.r8());     // OF as bit 0 (the low byte was zero)
+}
+
+void emit_capture_to_eflags(x86::Assembler& a, const x86::Gp& reg, bool with_of) {
+    a.rol(reg.r16(), 8); // the flag byte to bits 0..7, OF to bit 8
+    if (with_of) {
+        a.shl(reg.r8Hi(), 3); // OF to bit 11
+    }
+}
+
 void BlockCompiler::emit_capture_merge(const x86::Gp& src, const x86::Gp& scratch, u32 mask, bool clear_af) {
     // Capture layout -> EFLAGS layout in the scratch register, then one read-modify-write of
     // EFLAGS (dword accesses only: a byte store under a later dword load stalls forwarding).
@@ -227,10 +240,7 @@ void BlockCompiler::emit_capture_merge(const x86::Gp& src, const x86::Gp& scratc
     if (src.id() != scratch.id()) {
         as.mov(scratch.r32(), src.r32());
     }
-    as.rol(scratch.r16(), 8); // the flag byte to bits 0..7, OF to bit 8
-    if (mask & cpu::kOF) {
-        as.shl(scratch.r8Hi(), 3); // OF to bit 11
-    }
+    emit_capture_to_eflags(as, scratch, (mask & cpu::kOF) != 0);
     as.and_(scratch.r32(), static_cast<i32>(clear_af ? mask & ~u32{cpu::kAF} : mask));
     as.and_(x86::dword_ptr(kState, kOffEflags), static_cast<i32>(~mask));
     as.or_(x86::dword_ptr(kState, kOffEflags), scratch.r32());
@@ -439,9 +449,7 @@ void BlockCompiler::flags_store(const x86::Gp& value, u32 written) {
     }
     // EFLAGS layout -> capture layout, combined into r10 (no read-modify-write of memory).
     x86::Assembler& as = *m_a;
-    as.shl(value.r32(), 8);   // the flag byte to bits 8..15, OF to bit 19
-    as.bt(value.r32(), 19);
-    as.setc(value.r8());      // OF as bit 0 (the low byte was zero)
+    emit_eflags_to_capture(as, value);
     as.and_(value.r32(), static_cast<i32>(capture_layout(mask)));
     as.and_(kDeferredFlags.r32(), static_cast<i32>(capture_layout(kept)));
     as.or_(kDeferredFlags.r32(), value.r32());
@@ -471,13 +479,17 @@ void BlockCompiler::emit_cf_op(x86::Inst::Id op) {
 }
 
 void BlockCompiler::emit_reload_flags() {
-    // EFLAGS in memory -> r10 in capture layout (eax clobbered).
+    m_a->mov(kDeferredFlags.r32(), x86::dword_ptr(kState, kOffEflags));
+    emit_eflags_to_capture(*m_a, kDeferredFlags);
+}
+
+void BlockCompiler::emit_host_flags_from_r10(bool with_of) {
     x86::Assembler& as = *m_a;
-    as.mov(x86::eax, x86::dword_ptr(kState, kOffEflags));
-    as.mov(kDeferredFlags.r32(), x86::eax);
-    as.shl(kDeferredFlags.r32(), 8); // the flag byte to bits 8..15
-    as.bt(x86::eax, 11);
-    as.setc(kDeferredFlags.r8()); // and OF as bit 0
+    as.mov(x86::eax, kDeferredFlags.r32());
+    if (with_of) {
+        as.add(x86::al, 0x7F); // OF (0 or 1) + 0x7F overflows exactly when OF is 1
+    }
+    as.sahf(); // SF ZF AF PF CF from bits 8..15 (OF untouched)
 }
 
 void BlockCompiler::flags_all_in_r10() {
@@ -487,10 +499,7 @@ void BlockCompiler::flags_all_in_r10() {
     const u32 missing = cpu::kArithFlags & ~m_deferred;
     if (missing != 0) {
         as.mov(x86::ecx, x86::dword_ptr(kState, kOffEflags));
-        as.mov(x86::eax, x86::ecx);
-        as.shl(x86::ecx, 8);
-        as.bt(x86::eax, 11);
-        as.setc(x86::cl);
+        emit_eflags_to_capture(as, x86::ecx);
         as.and_(x86::ecx, static_cast<i32>(capture_layout(missing)));
         as.and_(kDeferredFlags.r32(), static_cast<i32>(capture_layout(m_deferred)));
         as.or_(kDeferredFlags.r32(), x86::ecx);
@@ -518,12 +527,7 @@ void BlockCompiler::load_flags_for_cond(unsigned cc) {
     const u32 reads = kCondReads[(cc >> 1) & 7];
     const bool needs_of = (reads & cpu::kOF) != 0;
     if ((reads & ~m_deferred) == 0) {
-        // All it reads is deferred: straight from r10, no merge.
-        as.mov(x86::eax, kDeferredFlags.r32());
-        if (needs_of) {
-            as.add(x86::al, 0x7F); // OF (0 or 1) + 0x7F overflows exactly when OF is 1
-        }
-        as.sahf();
+        emit_host_flags_from_r10(needs_of); // all it reads is deferred: no merge
         return;
     }
     materialize_flags();
@@ -812,9 +816,8 @@ void BlockCompiler::emit_shared_slow_path() {
     Label exit = as.newLabel();
     as.sub(x86::rsp, 8); // the CALL's return address: 16-byte alignment again for the helper
     spill_cached();
-    as.mov(x86::ecx, kDeferredFlags.r32()); // r10 in EFLAGS layout (emit_capture_merge's steps)
-    as.rol(x86::cx, 8);
-    as.shl(x86::ch, 3);
+    as.mov(x86::ecx, kDeferredFlags.r32()); // r10 in EFLAGS layout, then masked at run time
+    emit_capture_to_eflags(as, x86::ecx, true);
     as.mov(x86::eax, x86::esi);
     as.shr(x86::eax, 20);
     as.and_(x86::ecx, x86::eax);
@@ -850,18 +853,15 @@ void BlockCompiler::emit_slow_paths() {
     for (const Slow& s : m_slow) {
         as.bind(s.label);
         if (!s.ends_block) {
-            // The common case, compact (a block's slow paths were most of its code, and
-            // emitting and copying them most of a boot's translation time): the instruction's
-            // index and deferral for the block's shared slow path (emit_shared_slow_path).
+            // The common case, compact (about 15 bytes instead of 130): the instruction's index
+            // and deferral for the block's shared slow path (emit_shared_slow_path).
             const u32 written = s.deferred;
             const u32 value = s.deferred_clear_af ? written & ~u32{cpu::kAF} : written;
             as.mov(x86::esi, s.index | (written << 8) | (value << 20));
             as.call(common);
             common_used = true;
             if (s.host_flags) {
-                as.mov(x86::eax, kDeferredFlags.r32()); // the fused Jcc reads the host flags
-                as.add(x86::al, 0x7F);                  // OF
-                as.sahf();
+                emit_host_flags_from_r10(true); // the fused Jcc after it reads the host flags
             }
             as.jmp(s.resume);
             continue;
@@ -872,15 +872,9 @@ void BlockCompiler::emit_slow_paths() {
         m_eip = s.eip;
         m_deferred = s.deferred; // as the instruction began
         m_deferred_clear_af = s.deferred_clear_af;
-        // The call leaves all six flags in r10 as the interpreter left them in EFLAGS, so the
-        // fast path's later merges write what memory already holds.
+        // A control transfer (the block's last instruction: never a fused flag writer, so no
+        // host flags to restore). The call leaves all six flags in r10 for the probe.
         emit_interp_call(true);
-        if (s.host_flags) {
-            // The fused Jcc after this instruction reads the host flags.
-            as.mov(x86::eax, kDeferredFlags.r32());
-            as.add(x86::al, 0x7F); // OF
-            as.sahf();
-        }
         m_index = saved_index;
         m_eip = saved_eip;
         as.mov(x86::rax, x86::qword_ptr(kState, kOffRip));

@@ -64,6 +64,13 @@ void install_lower_x87(LoweringTable& t);
 void install_lower_x87_host(LoweringTable& t);
 void install_lower_string(LoweringTable& t);
 
+/// Translated code keeps the arithmetic flags in the layout LAHF + SETO AL leave in eax (the
+/// "capture layout": SF ZF AF PF CF at bits 8..15, OF as bit 0). These convert a register in
+/// place: from EFLAGS layout (other bits of the result are garbage), and back (to be masked;
+/// `with_of` false leaves OF out).
+void emit_eflags_to_capture(asmjit::x86::Assembler& a, const asmjit::x86::Gp& reg);
+void emit_capture_to_eflags(asmjit::x86::Assembler& a, const asmjit::x86::Gp& reg, bool with_of);
+
 /// How the block ends.
 enum class BlockEnd : u8 {
     Fallthrough, ///< the next instruction (chainable exit to next_eip)
@@ -179,7 +186,8 @@ public:
     void materialize_flags(); ///< merge now (straight-line code); nothing deferred after it
     void emit_flag_merge();   ///< merge on this path only (exits); the deferral stays
     void flags_all_in_r10();  ///< before a jump into another block: all six in r10
-    void emit_reload_flags(); ///< r10 <- EFLAGS (after an interpreter call); clobbers eax
+    void emit_reload_flags(); ///< r10 <- EFLAGS (after an interpreter call)
+    void emit_host_flags_from_r10(bool with_of); ///< the deferred flags into the host's (eax clobbered)
     void emit_merge_all();    ///< all six from r10 into EFLAGS (exits after flags_all_in_r10)
     /// Merges flags in capture layout from src into EFLAGS through scratch (clobbered).
     void emit_capture_merge(const asmjit::x86::Gp& src, const asmjit::x86::Gp& scratch, u32 mask, bool clear_af);

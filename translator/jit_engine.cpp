@@ -120,11 +120,8 @@ void JitEngine::init(cpu::Cpu& cpu) {
     a.mov(x86::r12, x86::rsi);
     // Blocks are entered with the arithmetic flags in r10, in the layout LAHF + SETO AL give
     // (see BlockCompiler): SF ZF AF PF CF at bits 8..15, OF as bit 0.
-    a.mov(x86::eax, x86::dword_ptr(x86::rbx, static_cast<i32>(offsetof(cpu::CpuState, eflags))));
-    a.mov(x86::r10d, x86::eax);
-    a.shl(x86::r10d, 8);
-    a.bt(x86::eax, 11);
-    a.setc(x86::r10b);
+    a.mov(x86::r10d, x86::dword_ptr(x86::rbx, static_cast<i32>(offsetof(cpu::CpuState, eflags))));
+    emit_eflags_to_capture(a, x86::r10);
     // ... and with the recorder's cursor in rbp, when one is attached (BlockCompiler's kTraceCur).
     const i32 cursor_field = static_cast<i32>(offsetof(JitContext, trace_cursor));
     Label no_recorder = a.newLabel();

@@ -56,8 +56,10 @@ struct Block {
     u64 tail_lin = 0;
     u64 tail_phys = 0;
     uptr tail_addend = 0;
-    u8* code = nullptr;   ///< start of the host code
+    u8* code = nullptr;   ///< start of the host code's hot part (CodeBuffer)
     u32 code_size = 0;
+    u8* cold = nullptr;   ///< ... and of its cold part
+    u32 cold_size = 0;
     u8* entry = nullptr;  ///< checked entry (interrupt/stop check, then budget): chained jumps
     u8* entry_nocheck = nullptr; ///< budget check only: the dispatcher
     bool valid = true;

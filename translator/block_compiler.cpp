@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <string_view>
 
 namespace translator {
@@ -544,14 +545,24 @@ void BlockCompiler::load_flags_for_cond(unsigned cc) {
     as.sahf();
 }
 
-void BlockCompiler::emit_call(const void* fn) {
+bool BlockCompiler::emit_rel32(u8 opcode, const void* target) {
+    // asmjit computes a CALL/JMP to an address from the offset in the current section alone;
+    // the cold section is elsewhere (compile_once), so the displacement is written here.
     x86::Assembler& as = *m_a;
-    const i64 rel = reinterpret_cast<i64>(fn) - static_cast<i64>(m_a->code()->baseAddress() + as.offset() + 5);
-    if (rel >= INT32_MIN + 4096 && rel <= INT32_MAX - 4096 - (1 << 20)) {
-        as.call(imm(reinterpret_cast<u64>(fn)));
-    } else {
-        as.mov(x86::rax, imm(reinterpret_cast<u64>(fn)));
-        as.call(x86::rax);
+    const u64 here = as.code()->baseAddress() + as.currentSection()->offset() + as.offset();
+    const i64 rel = static_cast<i64>(reinterpret_cast<uptr>(target) - (here + 5));
+    if (rel < INT32_MIN || rel > INT32_MAX) {
+        return false;
+    }
+    as.embedUInt8(opcode);
+    as.embedInt32(static_cast<i32>(rel));
+    return true;
+}
+
+void BlockCompiler::emit_call(const void* fn) {
+    if (!emit_rel32(0xE8, fn)) {
+        m_a->mov(x86::rax, imm(reinterpret_cast<u64>(fn)));
+        m_a->call(x86::rax);
     }
 }
 
@@ -653,11 +664,14 @@ void BlockCompiler::emit_probe_jump_cache(bool spill) {
     as.cmp(x86::rax, x86::qword_ptr(x86::rdx, offsetof(JumpCacheEntry, addend)));
     as.jne(miss);
     as.jmp(x86::qword_ptr(x86::rdx, offsetof(JumpCacheEntry, code)));
+    Section* const from = as.currentSection();
+    as.section(m_cold);
     as.bind(miss);
     emit_merge_all();
     as.mov(x86::rcx, imm(reinterpret_cast<u64>(m_block)));
     as.mov(x86::qword_ptr(kCtx, offsetof(JitContext, probe_miss)), x86::rcx);
     emit_exit_code(kExitNext);
+    as.section(from);
 }
 
 void BlockCompiler::exit_dynamic_eax() {
@@ -940,10 +954,13 @@ void BlockCompiler::emit_slow_paths() {
     as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
     as.mov(x86::eax, kExitBudget);
     as.bind(m_exit_label);
-    as.jmp(imm(reinterpret_cast<u64>(m_layout.epilogue)));
+    if (!emit_rel32(0xE9, m_layout.epilogue)) {
+        as.mov(x86::rcx, imm(reinterpret_cast<u64>(m_layout.epilogue)));
+        as.jmp(x86::rcx);
+    }
 }
 
-usize BlockCompiler::compile(Block& b, u8* dst, usize cap) {
+BlockCompiler::Sizes BlockCompiler::compile(Block& b, const Dest& dst) {
     static const bool cache_off = [] {
         const char* v = std::getenv("TX86_JIT_REGCACHE");
         return v && std::string_view(v) == "0";
@@ -959,10 +976,10 @@ usize BlockCompiler::compile(Block& b, u8* dst, usize cap) {
     }
     if (m_use_cache) {
         const u64 native_before = m_ctx.stats.insns_native;
-        const usize size = compile_once(b, dst, cap);
-        if (size != 0) {
+        const Sizes sizes = compile_once(b, dst);
+        if (sizes.hot != 0) {
             ++m_ctx.stats.blocks_reg_cached;
-            return size;
+            return sizes;
         }
         // A lowering needed a cached register in memory: compile it plainly.
         ++m_ctx.stats.reg_cache_fallbacks;
@@ -971,7 +988,7 @@ usize BlockCompiler::compile(Block& b, u8* dst, usize cap) {
             g.reset();
         }
     }
-    return compile_once(b, dst, cap);
+    return compile_once(b, dst);
 }
 
 void BlockCompiler::mark_native() {
@@ -983,11 +1000,21 @@ void BlockCompiler::mark_native() {
     }
 }
 
-usize BlockCompiler::compile_once(Block& b, u8* dst, usize cap) {
+BlockCompiler::Sizes BlockCompiler::compile_once(Block& b, const Dest& dst) {
     CodeHolder code;
     RecordError errors;
-    code.init(Environment::host(), reinterpret_cast<u64>(dst));
+    code.init(Environment::host(), reinterpret_cast<u64>(dst.hot));
     code.setErrorHandler(&errors);
+    // The cold section's offset from the hot one is where it will be copied: set before any
+    // code, so that calls (emit_call) and links between the sections resolve to the final
+    // addresses (nothing calls flatten(), which would lay the sections end to end instead).
+    Section* cold = nullptr;
+    if (code.newSection(&cold, ".cold", SIZE_MAX, SectionFlags::kExecutable, 16) != kErrorOk ||
+        dst.cold < dst.hot) {
+        return {};
+    }
+    cold->setOffset(static_cast<u64>(dst.cold - dst.hot));
+    m_cold = cold;
     x86::Assembler as(&code);
     m_cache_failed = false;
     m_a = &as;
@@ -1087,34 +1114,37 @@ usize BlockCompiler::compile_once(Block& b, u8* dst, usize cap) {
     }
     m_index = b.ninsns - 1;
     emit_end();
+    as.section(m_cold);
     emit_slow_paths();
 
     if (errors.failed || m_cache_failed) {
-        return 0;
+        return {};
     }
-    if (code.flatten() != kErrorOk || code.resolveUnresolvedLinks() != kErrorOk) {
-        return 0;
+    if (code.resolveUnresolvedLinks() != kErrorOk || code.relocateToBase(reinterpret_cast<u64>(dst.hot)) != kErrorOk) {
+        return {};
     }
-    if (code.relocateToBase(reinterpret_cast<u64>(dst)) != kErrorOk) {
-        return 0;
+    Section* hot = code.textSection();
+    const Sizes sizes{hot->bufferSize(), cold->bufferSize()};
+    if (sizes.hot > dst.hot_cap || sizes.cold > dst.cold_cap) {
+        return {};
     }
-    const usize size = code.codeSize();
-    if (size > cap) {
-        return 0;
-    }
-    code.copyFlattenedData(dst, size, CopySectionFlags::kPadSectionBuffer);
-    b.code = dst;
-    b.code_size = static_cast<u32>(size);
-    b.entry = dst;
-    b.entry_nocheck = dst + code.labelOffsetFromBase(m_entry_nocheck);
+    std::memcpy(dst.hot, hot->data(), sizes.hot);
+    std::memcpy(dst.cold, cold->data(), sizes.cold);
+    const auto at = [&](const Label& l) { return dst.hot + code.labelOffsetFromBase(l); };
+    b.code = dst.hot;
+    b.code_size = static_cast<u32>(sizes.hot);
+    b.cold = dst.cold;
+    b.cold_size = static_cast<u32>(sizes.cold);
+    b.entry = dst.hot;
+    b.entry_nocheck = at(m_entry_nocheck);
     for (const StaticExit& e : m_exits) {
         ChainSlot& s = b.slots[e.slot];
-        s.jmp = dst + code.labelOffsetFromBase(e.jmp);
-        s.stub = dst + code.labelOffsetFromBase(e.stub);
+        s.jmp = at(e.jmp);
+        s.stub = at(e.stub);
         s.target = nullptr;
-        s.expect = e.cross_page ? reinterpret_cast<uptr*>(dst + code.labelOffsetFromBase(e.expect)) : nullptr;
+        s.expect = e.cross_page ? reinterpret_cast<uptr*>(at(e.expect)) : nullptr;
     }
-    return size;
+    return sizes;
 }
 
 bool continues_in_mode(const cpu::DecodedInsn& in) {

@@ -84,9 +84,22 @@ class BlockCompiler {
 public:
     BlockCompiler(const CpuLayout& layout, JitContext& ctx);
 
-    /// Compiles `block` (key, insns, ninsns set) into `dst` (room `cap` bytes, at that address).
-    /// Returns the code size, or 0 if it does not fit.
-    usize compile(Block& block, u8* dst, usize cap);
+    /// Where a block's code goes: its hot part (entry, body, chained jumps) at `hot`, its cold
+    /// part (slow paths, exit stubs) at `cold`, each with room for that many bytes.
+    struct Dest {
+        u8* hot;
+        usize hot_cap;
+        u8* cold;
+        usize cold_cap;
+    };
+    /// Sizes of the two parts written; {0, 0} if the block does not fit or cannot be compiled.
+    struct Sizes {
+        usize hot = 0;
+        usize cold = 0;
+    };
+
+    /// Compiles `block` (key, insns, ninsns set) into `dst`.
+    Sizes compile(Block& block, const Dest& dst);
 
     // ---- for lowerings ----
     asmjit::x86::Assembler& a() { return *m_a; }
@@ -194,7 +207,7 @@ public:
 private:
     bool choose_cached_regs();
     void mark_native(); ///< m_native: which instructions have a lowering for their form
-    usize compile_once(Block& block, u8* dst, usize cap);
+    Sizes compile_once(Block& block, const Dest& dst);
     void emit_prologue();
     void emit_trace_record();
     void emit_tail_check(); ///< before a page-crossing last instruction (Block::tail_len)
@@ -211,6 +224,8 @@ private:
     void emit_exit_code(u32 code);
     void emit_probe_jump_cache(bool spill = true); ///< rip in eax (and stored)
     void emit_call(const void* fn);
+    /// CALL (E8) or JMP (E9) rel32 to an address; false if it is out of reach.
+    bool emit_rel32(u8 opcode, const void* target);
     void emit_icount_adjust(i64 delta);
     void seg_host_impl(unsigned seg, mmu::Access acc, unsigned size, bool aligned, bool chunk_test);
 
@@ -266,6 +281,8 @@ private:
     asmjit::Label m_entry_nocheck;
     asmjit::Label m_trace_full;   ///< out of line: the recorder's ring is full
     asmjit::Label m_trace_resume;
+    /// The section for code that runs rarely (compile_once; CodeBuffer says why).
+    asmjit::Section* m_cold = nullptr;
 
     /// Host register caching each guest GPR (an invalid Gp: not cached).
     asmjit::x86::Gp m_host_of[8];

@@ -15,14 +15,16 @@ namespace {
 void anchor() {}
 } // namespace
 
-CodeBuffer::CodeBuffer(usize capacity) : m_capacity(capacity) {
+CodeBuffer::CodeBuffer(usize hot_capacity, usize cold_capacity)
+    : m_hot_capacity(hot_capacity), m_cold_capacity(cold_capacity) {
+    const usize total = hot_capacity + cold_capacity;
     // 2 MiB aligned, so that transparent huge pages can back it (below).
     const uptr here = reinterpret_cast<uptr>(&anchor) & ~uptr{0x1FFFFF};
     const int prot = PROT_READ | PROT_WRITE | PROT_EXEC;
     const int flags = MAP_PRIVATE | MAP_ANONYMOUS;
     for (uptr delta : {uptr{0x10000000}, uptr{0x20000000}, uptr{0x30000000}}) {
-        for (uptr hint : {here - delta - capacity, here + delta}) {
-            void* p = mmap(reinterpret_cast<void*>(hint), capacity, prot, flags | MAP_FIXED_NOREPLACE,
+        for (uptr hint : {here - delta - total, here + delta}) {
+            void* p = mmap(reinterpret_cast<void*>(hint), total, prot, flags | MAP_FIXED_NOREPLACE,
                            -1, 0);
             if (p != MAP_FAILED) {
                 m_base = static_cast<u8*>(p);
@@ -31,7 +33,7 @@ CodeBuffer::CodeBuffer(usize capacity) : m_capacity(capacity) {
             }
         }
     }
-    void* p = mmap(nullptr, capacity, prot, flags, -1, 0);
+    void* p = mmap(nullptr, total, prot, flags, -1, 0);
     TX86_CHECK(p != MAP_FAILED, "cannot map memory for translated code");
     m_base = static_cast<u8*>(p);
     use_huge_pages();
@@ -42,9 +44,9 @@ void CodeBuffer::use_huge_pages() {
     // writes tens of megabytes: 3% of its host time went to those faults) and its own iTLB
     // entry when run. Hosts that give huge pages on request only (THP "madvise") need the ask;
     // where it is refused, 4 KiB pages work as before.
-    (void)madvise(m_base, m_capacity, MADV_HUGEPAGE);
+    (void)madvise(m_base, capacity(), MADV_HUGEPAGE);
 }
 
-CodeBuffer::~CodeBuffer() { munmap(m_base, m_capacity); }
+CodeBuffer::~CodeBuffer() { munmap(m_base, capacity()); }
 
 } // namespace translator

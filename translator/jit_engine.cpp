@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
+#include <tuple>
 
 #include <unistd.h>
 
@@ -24,7 +25,9 @@ using namespace asmjit;
 
 namespace {
 
-constexpr usize kCodeBufferSize = usize{128} << 20;
+// A block's cold code (slow paths, exit stubs) is about twice its hot code.
+constexpr usize kHotCodeSize = usize{64} << 20;
+constexpr usize kColdCodeSize = usize{128} << 20;
 constexpr u32 kMaxBlockInsns = 64;
 constexpr usize kMaxBlockCode = 64 * 1024; ///< room kept free for one more block
 
@@ -34,7 +37,7 @@ i32 disp(const void* field, const cpu::Cpu& c) {
 
 } // namespace
 
-JitEngine::JitEngine() : m_code(kCodeBufferSize), m_max_block_insns(kMaxBlockInsns) {}
+JitEngine::JitEngine() : m_code(kHotCodeSize, kColdCodeSize), m_max_block_insns(kMaxBlockInsns) {}
 
 Block* JitEngine::block_at(cpu::Cpu& cpu) {
     if (m_cpu != &cpu) {
@@ -367,7 +370,7 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
     if (insns.empty()) {
         return nullptr;
     }
-    if (m_code.free_bytes() < kMaxBlockCode) {
+    if (m_code.free_bytes() < kMaxBlockCode || m_code.cold_free_bytes() < kMaxBlockCode) {
         flush_all();
     }
     auto blk = std::make_unique<Block>();
@@ -396,27 +399,15 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
         b->trace_id = m_recorder->define_block(def, bytes.data());
         b->trace_needed = m_recorder->block_needed(b->trace_id);
     }
-    const usize size = m_compiler->compile(*b, m_code.cursor(), m_code.free_bytes());
-    if (size == 0) {
+    const BlockCompiler::Sizes size = m_compiler->compile(
+        *b, {m_code.cursor(), m_code.free_bytes(), m_code.cold_cursor(), m_code.cold_free_bytes()});
+    if (size.hot == 0) {
         return nullptr;
     }
     if (perf_map()) [[unlikely]] {
-        // perf(1)'s JIT symbol file: samples in this block show its guest address.
-        std::fprintf(perf_map(), "%llx %zx guest_%08llx_%u\n", (unsigned long long)reinterpret_cast<uptr>(b->code),
-                     size, (unsigned long long)key.lin_pc, b->ninsns);
-        std::fflush(perf_map());
-        if (std::getenv("TX86_PERF_DUMP")) {
-            // ... and each block's host code, for objdump -b binary --adjust-vma=ADDR.
-            char path[96];
-            std::snprintf(path, sizeof path, "%s/%llx.bin", std::getenv("TX86_PERF_DUMP"),
-                          (unsigned long long)reinterpret_cast<uptr>(b->code));
-            if (std::FILE* f = std::fopen(path, "wb")) {
-                std::fwrite(b->code, 1, size, f);
-                std::fclose(f);
-            }
-        }
+        write_perf_symbols(*b);
     }
-    m_code.commit(size);
+    m_code.commit(size.hot, size.cold);
     m_blocks.push_back(std::move(blk));
     m_map[key] = b;
     m_by_page[key.phys_pc & ~u64{0xFFF}].push_back(b);
@@ -448,6 +439,27 @@ std::FILE* JitEngine::perf_map() {
         return std::fopen(path, "w");
     }();
     return f;
+}
+
+void JitEngine::write_perf_symbols(const Block& b) {
+    // Samples in a block's code show its guest address (the cold part as NAME.cold); with
+    // TX86_PERF_DUMP=DIR also each part's bytes, for objdump -b binary --adjust-vma=ADDR DIR/ADDR.bin.
+    const char* dump = std::getenv("TX86_PERF_DUMP");
+    const std::tuple<const u8*, u32, const char*> parts[] = {{b.code, b.code_size, ""}, {b.cold, b.cold_size, ".cold"}};
+    for (const auto& [code, size, suffix] : parts) {
+        std::fprintf(perf_map(), "%llx %x guest_%08llx_%u%s\n", (unsigned long long)reinterpret_cast<uptr>(code), size,
+                     (unsigned long long)b.key.lin_pc, b.ninsns, suffix);
+        if (!dump) {
+            continue;
+        }
+        char path[96];
+        std::snprintf(path, sizeof path, "%s/%llx.bin", dump, (unsigned long long)reinterpret_cast<uptr>(code));
+        if (std::FILE* f = std::fopen(path, "wb")) {
+            std::fwrite(code, 1, size, f);
+            std::fclose(f);
+        }
+    }
+    std::fflush(perf_map());
 }
 
 JitEngine::BlockCacheLine& JitEngine::cache_line(const BlockKey& key) {
@@ -658,7 +670,8 @@ void JitEngine::print_stats(std::FILE* out) const {
     if (m_cpu) {
         std::fprintf(out, "jit: guest instructions run %llu\n", (unsigned long long)m_cpu->icount);
     }
-    std::fprintf(out, "jit: code buffer %zu KiB used of %zu\n", m_code.used() >> 10, kCodeBufferSize >> 10);
+    std::fprintf(out, "jit: code buffer: hot %zu KiB used of %zu, cold %zu KiB of %zu\n", m_code.used() >> 10,
+                 kHotCodeSize >> 10, m_code.cold_used() >> 10, kColdCodeSize >> 10);
     std::fprintf(out, "jit: exits: next %llu, chain %llu, irq %llu, budget %llu, stop %llu; jump-cache clears %llu\n",
                  (unsigned long long)s.exits[kExitNext], (unsigned long long)s.exits[kExitChain],
                  (unsigned long long)s.exits[kExitIrq], (unsigned long long)s.exits[kExitBudget],

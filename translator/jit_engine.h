@@ -66,6 +66,7 @@ private:
     struct BlockCacheLine;
     BlockCacheLine& cache_line(const BlockKey& key);
     static std::FILE* perf_map(); ///< TX86_PERF_MAP=1: perf's JIT symbol file, else nullptr
+    static void write_perf_symbols(const Block& b);
     void invalidate_block(Block* b);
     void flush_all();
     void chain(Block* from, unsigned slot, Block* to, uptr addend);

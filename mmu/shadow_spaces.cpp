@@ -88,8 +88,68 @@ bool ShadowSpaces::select(const SpaceKey& key) {
         kill(victim);
     }
     activate(victim, key);
+    // A CR3 load keeps global entries (SDM Vol. 3A 4.10.4.1), so a new space starts with those
+    // of the space it replaces as current: else every process's first steps would walk the
+    // kernel's pages again (Linux's fork and exec each make a new space).
+    const Space& prev = m_spaces[m_cur];
+    if (m_cur != victim && prev.live && prev.key.mode == key.mode && (key.mode & SpaceKey::kPGE)) {
+        inherit_globals(m_cur, victim);
+    }
     m_cur = victim;
     return true;
+}
+
+void ShadowSpaces::inherit_globals(u32 from, u32 to) {
+    Space& src = m_spaces[from];
+    Space& dst = m_spaces[to];
+    const u32 src_base = slot_of(from, 0, 0);
+    const u32 dst_base = slot_of(to, 0, 0);
+    const u16 id = static_cast<u16>(to);
+    usize kept = 0;
+    for (const u32 slot : src.globals) {
+        const TlbEntry& e = m_entries[slot];
+        const u32 d = slot - src_base + dst_base;
+        TlbEntry& ne = m_entries[d];
+        if (e.walked_vpn == TlbEntry::kNoTag || !e.global || ne.walked_vpn != TlbEntry::kNoTag) {
+            continue; // gone, or listed twice (its first listing copied it)
+        }
+        src.globals[kept++] = slot;
+        // The new space records the paging structures the entry came from, as a walk would:
+        // writes to them (or a walk that finds others) drop the copy like any entry.
+        const u64 vpn = e.walked_vpn;
+        if (src.key.pae()) {
+            const u32 q = static_cast<u32>(vpn >> 18) & 3;
+            if (dst.dir[q] == kNone) {
+                dst.dir[q] = src.dir[q];
+                watch(dst.dir[q], TableUse{id, TableUse::Dir, static_cast<u16>(q)});
+            } else if (dst.dir[q] != src.dir[q]) {
+                continue;
+            }
+        }
+        const u32 r = region_of(src, vpn);
+        if (src.table[r] == kNone) {
+            continue;
+        }
+        if (dst.table[r] == kNone) {
+            dst.table[r] = src.table[r];
+            if (dst.table[r] != kLarge) {
+                watch(dst.table[r], TableUse{id, TableUse::Table, static_cast<u16>(r)});
+            }
+        } else if (dst.table[r] != src.table[r]) {
+            continue;
+        }
+        ne = e;
+        ne.write_tag = TlbEntry::kNoTag;
+        ne.code_only = false;
+        if (ne.can_write && ne.host && m_phys.lookup(ne.ppage).writable && m_wtags.link(d, ppn_of(ne.ppage))) {
+            grant_or_code_only(ne, vpn << PhysMap::kPageShift);
+        }
+        ++dst.entries;
+        ++dst.count[r];
+        dst.globals.push_back(d);
+        ++m_stats.globals_inherited;
+    }
+    src.globals.resize(kept);
 }
 
 void ShadowSpaces::activate(u32 space, const SpaceKey& key) {
@@ -121,6 +181,7 @@ void ShadowSpaces::clear(u32 space) {
     for (u32 slot = first; slot < first + m_space_slots && sp.entries > 0; ++slot) {
         drop(slot);
     }
+    sp.globals.clear();
     if (!sp.key.paging()) {
         return;
     }
@@ -200,6 +261,9 @@ TlbEntry& ShadowSpaces::install(unsigned u, u64 vpn, const TlbFill& f) {
     ++sp.entries;
     if (sp.key.paging()) {
         ++sp.count[region_of(sp, vpn)];
+    }
+    if (f.global) {
+        sp.globals.push_back(slot);
     }
     ++m_stats.fills;
     return e;

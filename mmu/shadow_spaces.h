@@ -98,6 +98,9 @@ private:
         u32 dir[4] = {kNone, kNone, kNone, kNone}; ///< PAE: page directory of each quarter
         std::unique_ptr<u32[]> table; ///< per region: page-table page number, kLarge or kNone
         std::unique_ptr<u16[]> count; ///< per region: entries held (both banks)
+        /// Slots where global entries were installed (some may have gone since): what a new
+        /// space inherits from this one (inherit_globals).
+        std::vector<u32> globals;
     };
 
     u32 slot_of(u32 space, unsigned u, u64 vpn) const {
@@ -120,6 +123,8 @@ private:
     void clear(u32 space);
     /// Records the paging structures of a walk for `vpn` (watching their pages).
     void note_walk(u32 space, u64 vpn, const TlbFill& fill);
+    /// Copies the global entries of space `from` into the new, empty space `to`.
+    void inherit_globals(u32 from, u32 to);
     void watch(u64 ppn, TableUse use);
     /// Empties one slot, keeping the counts and the write-tag index right.
     void drop(u32 slot);

@@ -10,11 +10,12 @@ void TlbStats::print(std::FILE* out, u64 watched_pages_now) const {
                  "space found %llu, evictions %llu, dropped as reused %llu); flushes %llu, "
                  "INVLPG %llu\n"
                  "mmu: writes to watched page tables %llu (entries changed %llu, TLB entries "
-                 "invalidated %llu); write revocations %llu; watched pages %llu (peak %llu)\n",
+                 "invalidated %llu); write revocations %llu; watched pages %llu (peak %llu); global "
+                 "entries inherited by new spaces %llu\n",
                  u(fills), u(page_faults), u(cr3_loads), u(space_switches), u(space_hits),
                  u(space_evictions), u(spaces_dropped), u(flushes), u(page_flushes), u(watched_writes),
                  u(entries_changed), u(entries_invalidated), u(write_revokes),
-                 u(watched_pages_now), u(watched_pages_peak));
+                 u(watched_pages_now), u(watched_pages_peak), u(globals_inherited));
 }
 
 } // namespace mmu

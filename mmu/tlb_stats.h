@@ -23,6 +23,7 @@ struct TlbStats {
     u64 entries_invalidated = 0; ///< TLB entries they invalidated
     u64 write_revokes = 0;    ///< pages whose fast write access was withdrawn (code, tables)
     u64 watched_pages_peak = 0;
+    u64 globals_inherited = 0; ///< global entries a new space took over from the previous one
 
     void print(std::FILE* out, u64 watched_pages_now) const;
 };

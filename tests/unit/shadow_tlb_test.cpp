@@ -167,12 +167,15 @@ TEST_CASE("TLB: INVLPG drops a translation changed behind the TLB's back", "[tlb
     CHECK(t.read(kLin) == 0xCCCC0001);
 }
 
-TEST_CASE("TLB: global entries survive CR3 loads; a CR4.PGE toggle flushes everything", "[tlb]") {
+TEST_CASE("TLB: global entries survive CR3 loads, into new spaces too; a CR4.PGE toggle flushes everything", "[tlb]") {
     Tlb t(kCr4PSE | kCr4PGE);
     t.put(kTabA, kFrameX | kP | kRW | kG);
     CHECK(t.read(kLin) == 0xAAAA0001);
     t.mov_cr3(kDirB);
-    CHECK(t.read(kLin) == 0xBBBB0001);
+    // A CPU keeps global entries across the CR3 load, so B's own mapping is not walked: the new
+    // space starts with A's global entries.
+    CHECK(t.read(kLin) == 0xAAAA0001);
+    CHECK(t.stats().globals_inherited == 1);
     t.put(kTabA, kFrameZ | kP | kRW | kG); // host write, as above
     t.mov_cr3(kDirA);
     CHECK(t.read(kLin) == 0xAAAA0001); // the global translation is still cached
@@ -183,8 +186,22 @@ TEST_CASE("TLB: global entries survive CR3 loads; a CR4.PGE toggle flushes every
     CHECK(t.stats().flushes == flushes + 2);
     CHECK(t.read(kLin) == 0xCCCC0001);
     t.mov_cr3(kDirB);
-    CHECK(t.stats().space_hits == hits); // B was flushed too
-    CHECK(t.read(kLin) == 0xBBBB0001);
+    CHECK(t.stats().space_hits == hits); // B was flushed too ...
+    CHECK(t.read(kLin) == 0xCCCC0001);   // ... and took A's global entry again
+    t.invlpg(kLin);
+    CHECK(t.read(kLin) == 0xBBBB0001); // B's own mapping, through its own page table
+}
+
+TEST_CASE("TLB: a global entry a new space took over goes with a write to its page table", "[tlb]") {
+    Tlb t(kCr4PSE | kCr4PGE);
+    t.put(kTabA, kFrameX | kP | kRW | kG);
+    CHECK(t.read(kLin) == 0xAAAA0001);
+    t.mov_cr3(kDirB);
+    CHECK(t.read(kLin) == 0xAAAA0001);
+    t.write(kTabA, kFrameZ | kP | kRW | kG); // the guest, in B, changes A's page table
+    CHECK(t.read(kLin) == 0xBBBB0001);       // B walks its own
+    t.mov_cr3(kDirA);
+    CHECK(t.read(kLin) == 0xCCCC0001);
 }
 
 TEST_CASE("TLB: a state restored wholesale selects its own space", "[tlb]") {

@@ -31,6 +31,7 @@ constexpr i32 kCtxBudget = offsetof(JitContext, budget_left);
 constexpr i32 kCtxChainBlock = offsetof(JitContext, chain_block);
 constexpr i32 kCtxChainSlot = offsetof(JitContext, chain_slot);
 constexpr i32 kCtxJumpCache = offsetof(JitContext, jump_cache);
+constexpr i32 kCtxTraceLimit = offsetof(JitContext, trace_limit);
 
 constexpr i32 kTlbReadTag = offsetof(cpu::TlbEntry, read_tag);
 constexpr i32 kTlbWriteTag = offsetof(cpu::TlbEntry, write_tag);
@@ -617,6 +618,7 @@ void BlockCompiler::emit_interp_call(bool) {
     as.jnz(m_exit_label);
     emit_icount_adjust(n - m_index - 1);
     reload_cached();
+    reload_tlb_bank(); // the instruction may have switched address spaces (MOV CR3)
     // EFLAGS in memory is the truth after the call (which clobbered r10): all six back in r10.
     emit_reload_flags();
     m_deferred = cpu::kArithFlags;
@@ -708,22 +710,34 @@ void BlockCompiler::exit_static(u64 target_eip) {
     m_exits.push_back(e);
 }
 
+void BlockCompiler::reload_tlb_bank() {
+    const unsigned u = key_cpl(m_block->key.flags) == 3 ? 1 : 0;
+    m_a->mov(kTlb, x86::qword_ptr(kState, m_layout.tlb_bank[u]));
+}
+
 void BlockCompiler::emit_prologue() {
     x86::Assembler& as = *m_a;
     const u32 n = m_block->ninsns;
+    // The dispatcher's entry loads the TLB bank. A chained jump or a jump-cache hit comes from
+    // a block of the same key (CPL included) in the same address space, whose bank is still
+    // in r13: the space changes only inside an interpreter call (which reloads it) or the
+    // dispatcher.
+    Label checked = as.newLabel();
+    as.bind(m_entry_nocheck);
+    reload_tlb_bank();
+    as.jmp(checked);
     // Checked entry: chained jumps and the jump cache come here.
     // intr_line, nmi_line and stop_requested are adjacent bytes (JitEngine::init checks).
+    as.bind(m_entry);
     as.test(x86::dword_ptr(kState, m_layout.intr_line), 0x00FFFFFF);
     as.jnz(m_irq_exit);
-    as.bind(m_entry_nocheck);
+    as.bind(checked);
     as.sub(x86::qword_ptr(kCtx, kCtxBudget), static_cast<i32>(n));
     as.jl(m_budget_exit);
     if (m_layout.trace_cursor) {
         emit_trace_record();
     }
     as.add(x86::qword_ptr(kState, m_layout.icount), static_cast<i32>(n));
-    const unsigned u = key_cpl(m_block->key.flags) == 3 ? 1 : 0;
-    as.mov(kTlb, x86::qword_ptr(kState, m_layout.tlb_bank[u]));
     reload_cached();
 }
 
@@ -761,11 +775,11 @@ void BlockCompiler::emit_trace_record() {
     as.mov(x86::rcx, x86::qword_ptr(kState, m_layout.icount));
     as.mov(x86::qword_ptr(kTraceCur, 8), x86::rcx);
     as.add(kTraceCur, static_cast<i32>(sizeof(cpu::TraceRecord)));
-    as.mov(x86::rdx, imm(reinterpret_cast<u64>(m_layout.trace_cursor)));
     if (m_block->trace_needed) {
+        as.mov(x86::rdx, imm(reinterpret_cast<u64>(m_layout.trace_cursor)));
         as.mov(x86::byte_ptr(x86::rdx, cpu::TraceRecorder::kNeededOffset), 1);
     }
-    as.cmp(kTraceCur, x86::qword_ptr(x86::rdx, 8)); // limit
+    as.cmp(kTraceCur, x86::qword_ptr(kCtx, kCtxTraceLimit));
     as.jae(m_trace_full);
     as.bind(m_trace_resume);
 }
@@ -815,10 +829,12 @@ void BlockCompiler::store_trace_cursor() {
 }
 
 void BlockCompiler::load_trace_cursor() {
-    // After the call (eax holds its result).
+    // After the call (eax holds its result): the cursor, and the limit of its buffer.
     if (m_layout.trace_cursor) {
         m_a->mov(x86::rcx, imm(reinterpret_cast<u64>(m_layout.trace_cursor)));
         m_a->mov(kTraceCur, x86::qword_ptr(x86::rcx));
+        m_a->mov(x86::rcx, x86::qword_ptr(x86::rcx, 8));
+        m_a->mov(x86::qword_ptr(kCtx, kCtxTraceLimit), x86::rcx);
     }
 }
 
@@ -851,6 +867,7 @@ void BlockCompiler::emit_shared_slow_path() {
     as.jnz(exit);
     as.add(x86::rsp, 8);
     reload_cached();
+    reload_tlb_bank();
     emit_reload_flags();
     as.ret();
     as.bind(exit);
@@ -1030,6 +1047,7 @@ BlockCompiler::Sizes BlockCompiler::compile_once(Block& b, const Dest& dst) {
     m_irq_exit = as.newLabel();
     m_budget_exit = as.newLabel();
     m_entry_nocheck = as.newLabel();
+    m_entry = as.newLabel();
     m_trace_full = as.newLabel();
     m_trace_resume = as.newLabel();
 
@@ -1135,7 +1153,7 @@ BlockCompiler::Sizes BlockCompiler::compile_once(Block& b, const Dest& dst) {
     b.code_size = static_cast<u32>(sizes.hot);
     b.cold = dst.cold;
     b.cold_size = static_cast<u32>(sizes.cold);
-    b.entry = dst.hot;
+    b.entry = at(m_entry);
     b.entry_nocheck = at(m_entry_nocheck);
     for (const StaticExit& e : m_exits) {
         ChainSlot& s = b.slots[e.slot];

@@ -209,6 +209,7 @@ private:
     void mark_native(); ///< m_native: which instructions have a lowering for their form
     Sizes compile_once(Block& block, const Dest& dst);
     void emit_prologue();
+    void reload_tlb_bank(); ///< r13 = the bank of the block's privilege in the current space
     void emit_trace_record();
     void emit_tail_check(); ///< before a page-crossing last instruction (Block::tail_len)
     /// CpuState as the interpreter must find it at this instruction: cached registers and
@@ -278,7 +279,8 @@ private:
     std::vector<StaticExit> m_exits;
     asmjit::Label m_exit_label; ///< common "return eax" tail
     asmjit::Label m_irq_exit, m_budget_exit;
-    asmjit::Label m_entry_nocheck;
+    asmjit::Label m_entry_nocheck; ///< the dispatcher's entry: loads the TLB bank, then as m_entry past its check
+    asmjit::Label m_entry;         ///< chained jumps and jump-cache hits: the interrupt check
     asmjit::Label m_trace_full;   ///< out of line: the recorder's ring is full
     asmjit::Label m_trace_resume;
     /// The section for code that runs rarely (compile_once; CodeBuffer says why).

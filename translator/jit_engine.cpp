@@ -132,6 +132,8 @@ void JitEngine::init(cpu::Cpu& cpu) {
     a.test(x86::rax, x86::rax);
     a.jz(no_recorder);
     a.mov(x86::rbp, x86::qword_ptr(x86::rax));
+    a.mov(x86::rcx, x86::qword_ptr(x86::rax, 8)); // its limit (JitContext::trace_limit)
+    a.mov(x86::qword_ptr(x86::r12, static_cast<i32>(offsetof(JitContext, trace_limit))), x86::rcx);
     a.bind(no_recorder);
     a.jmp(x86::rdx);
     Label epilogue = a.newLabel();

@@ -127,9 +127,20 @@ std::string memory_diff(cpu::Cpu& cpu, const std::vector<std::pair<u64, std::vec
         cpu.phys().read_bytes(pa, now.data(), now.size());
         if (now != bytes) {
             char buf[96];
-            std::snprintf(buf, sizeof buf, "  memory at physical %#llx (%zu bytes) differs\n",
+            std::snprintf(buf, sizeof buf, "  memory at physical %#llx (%zu bytes) differs:",
                           static_cast<unsigned long long>(pa), bytes.size());
             out += buf;
+            // The bytes themselves (the first 16): an accessed or dirty bit that one engine's
+            // page walk set in a paging-structure entry and the other's did not shows as such.
+            const std::vector<u8>* sides[] = {&bytes, &now};
+            for (const std::vector<u8>* side : sides) {
+                out += side == &bytes ? " reference" : "; translated";
+                for (usize i = 0; i < side->size() && i < 16; ++i) {
+                    std::snprintf(buf, sizeof buf, " %02x", (*side)[i]);
+                    out += buf;
+                }
+            }
+            out += "\n";
         }
     }
     return out;

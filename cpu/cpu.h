@@ -101,8 +101,8 @@ public:
     Fault fault;
     /// Instructions retired since reset.
     u64 icount = 0;
-    /// Interrupt request lines, driven by the board (PIC/APIC output). These two and
-    /// stop_requested stay adjacent: translated code tests all three with one load.
+    /// Interrupt request lines, driven by the board (PIC/APIC output), which also kicks
+    /// translated code (kick_translated_code) when it raises one.
     bool intr_line = false;
     bool nmi_line = false;
     std::atomic<bool> stop_requested{false};
@@ -183,6 +183,16 @@ public:
     /// Runs up to `budget` instructions.
     RunExit run(u64 budget);
     void request_stop() { stop_requested.store(true, std::memory_order_relaxed); }
+    /// The translator's budget of instructions left (JitContext::budget_left) while it runs
+    /// this CPU, else nullptr. Translated code checks nothing else at block entry.
+    i64* jit_budget = nullptr;
+    /// Makes translated code return to its dispatcher at the next block entry: for whoever
+    /// raises an interrupt line or asks for a stop, on the CPU's thread.
+    void kick_translated_code() {
+        if (jit_budget) {
+            *jit_budget = 0;
+        }
+    }
 
     // ---- exceptions ----
     /// Records a fault (vector with error code) and returns Status::Fault.

@@ -32,6 +32,8 @@ private:
     bool m_sleep;
     GdbStub* m_gdb = nullptr;
     std::vector<MonitorServer*> m_monitors;
+    /// steady_clock nanoseconds of the last pump that polled the inputs (see pump()).
+    u64 m_last_poll_ns = 0;
 };
 
 } // namespace frontend

@@ -60,9 +60,12 @@ struct Block {
     u32 code_size = 0;
     u8* cold = nullptr;   ///< ... and of its cold part
     u32 cold_size = 0;
-    u8* entry = nullptr;  ///< checked entry (interrupt/stop check, then budget): chained jumps
+    u8* entry = nullptr;  ///< checked entry (the budget): chained jumps, the jump cache
     u8* entry_nocheck = nullptr; ///< budget check only: the dispatcher
     bool valid = true;
+    /// A static exit to its own start may jump back inside the block (no breakpoint was set
+    /// at the start when it was translated; setting one retranslates everything).
+    bool self_loop = false;
     /// Its id with the execution recorder (the prologue writes it), when one is attached.
     u32 trace_id = 0;
     /// A trace consumer may keep its records: its prologue marks the recorder's buffer needed.

@@ -403,8 +403,73 @@ void BlockCompiler::emit_code_page_writes() {
 }
 
 void BlockCompiler::mem_host(mmu::Access acc, unsigned size, bool aligned) {
+    const u8 role = m_groups.role.empty() ? u8{MemGroupPlan::kNone} : m_groups.role[m_index];
+    if (role == MemGroupPlan::kMember && emit_group_access(acc, size, aligned)) {
+        return;
+    }
     emit_ea();
     seg_host(insn().mem.seg, acc, size, aligned);
+    if (role == MemGroupPlan::kFirst) {
+        emit_group_start(m_groups.groups[m_groups.group[m_index]]);
+    }
+}
+
+void BlockCompiler::emit_group_start(const MemGroup& g) {
+    // The page offset of the first access, less its distance above the lowest displacement,
+    // must leave room for the span: one unsigned compare covers both ends.
+    x86::Assembler& as = *m_a;
+    Label fail = as.newLabel();
+    Label done = as.newLabel();
+    as.mov(x86::r9d, x86::ecx);
+    as.and_(x86::r9d, 0xFFF);
+    if (g.disp_first != g.disp_min) {
+        as.sub(x86::r9d, static_cast<i32>(g.disp_first - g.disp_min));
+    }
+    as.cmp(x86::r9d, static_cast<i32>(0x1000 - g.span));
+    as.ja(fail);
+    if (g.write) {
+        // Writable through the TLB's write tag itself: a page holding code has none (its
+        // writes are checked chunk by chunk), nor a page table's or a clean page's.
+        as.mov(x86::r9d, x86::ecx);
+        as.and_(x86::r9d, static_cast<i32>(0xFFFFF000u));
+        as.cmp(x86::r9, x86::qword_ptr(kTlb, x86::r8, 0, kTlbWriteTag));
+        as.jne(fail);
+    }
+    as.lea(x86::r9, x86::ptr(x86::rdx, static_cast<i32>(-g.disp_first)));
+    as.bind(done);
+    Section* const from = as.currentSection();
+    as.section(m_cold);
+    as.bind(fail);
+    as.mov(x86::r9d, 0);
+    as.jmp(done);
+    as.section(from);
+    ++m_ctx.stats.mem_groups;
+}
+
+bool BlockCompiler::emit_group_access(mmu::Access acc, unsigned size, bool aligned) {
+    const MemGroup& g = m_groups.groups[m_groups.group[m_index]];
+    const cpu::MemRef& m = insn().mem;
+    const i64 disp = static_cast<i32>(static_cast<u32>(m.disp));
+    if (!m_group_live || (acc == mmu::Access::Write && !g.write) || disp < g.disp_min ||
+        disp + static_cast<i64>(size) > g.disp_min + g.span) {
+        return false;
+    }
+    x86::Assembler& as = *m_a;
+    Label full = as.newLabel();
+    Label done = as.newLabel();
+    as.test(x86::r9, x86::r9);
+    as.jz(full);
+    as.lea(x86::rdx, x86::ptr(x86::r9, static_cast<i32>(disp)));
+    as.bind(done);
+    Section* const from = as.currentSection();
+    as.section(m_cold);
+    as.bind(full);
+    emit_ea();
+    seg_host(m.seg, acc, size, aligned);
+    as.jmp(done);
+    as.section(from);
+    ++m_ctx.stats.mem_group_accesses;
+    return true;
 }
 
 void BlockCompiler::flags_written(u32 written, bool clear_af) {
@@ -565,6 +630,9 @@ void BlockCompiler::emit_call(const void* fn) {
         m_a->mov(x86::rax, imm(reinterpret_cast<u64>(fn)));
         m_a->call(x86::rax);
     }
+    if (m_group_live) {
+        m_a->mov(x86::r9d, 0); // r9 is the callee's scratch: the group's accesses check in full
+    }
 }
 
 void BlockCompiler::call_helper(const void* fn, u64 arg) {
@@ -685,6 +753,18 @@ void BlockCompiler::exit_static(u64 target_eip) {
     x86::Assembler& as = *m_a;
     const u64 target_lin = (m_block->key.cs_base + target_eip) & 0xFFFFFFFFu;
     const bool same_page = (target_lin >> 12) == (m_block->key.lin_pc >> 12);
+    if (target_lin == m_block->key.lin_pc && m_block->self_loop) {
+        // A loop that is this block: its back edge stays inside. The registers are stored (as
+        // at any exit) but stay in their host registers, so the next iteration reloads none
+        // (a reload right after the store waited for it: store forwarding on the loop's
+        // critical path); the flags go to r10 as blocks expect them at entry.
+        spill_cached();
+        flags_all_in_r10();
+        emit_entry_accounting();
+        as.jmp(m_body);
+        ++m_ctx.stats.self_loops;
+        return;
+    }
     if (m_exits.size() >= 2) {
         as.mov(x86::eax, static_cast<u32>(target_eip));
         exit_dynamic_eax();
@@ -717,7 +797,6 @@ void BlockCompiler::reload_tlb_bank() {
 
 void BlockCompiler::emit_prologue() {
     x86::Assembler& as = *m_a;
-    const u32 n = m_block->ninsns;
     // The dispatcher's entry loads the TLB bank. A chained jump or a jump-cache hit comes from
     // a block of the same key (CPL included) in the same address space, whose bank is still
     // in r13: the space changes only inside an interpreter call (which reloads it) or the
@@ -726,19 +805,26 @@ void BlockCompiler::emit_prologue() {
     as.bind(m_entry_nocheck);
     reload_tlb_bank();
     as.jmp(checked);
-    // Checked entry: chained jumps and the jump cache come here.
-    // intr_line, nmi_line and stop_requested are adjacent bytes (JitEngine::init checks).
+    // Checked entry: chained jumps and the jump cache come here. The budget is the one check:
+    // whatever needs the dispatcher (an interrupt or NMI line raised, a stop request) sets it
+    // to zero (Cpu::kick_translated_code), so no block tests the lines themselves.
     as.bind(m_entry);
-    as.test(x86::dword_ptr(kState, m_layout.intr_line), 0x00FFFFFF);
-    as.jnz(m_irq_exit);
     as.bind(checked);
+    emit_entry_accounting();
+    as.bind(m_trace_resume);
+    reload_cached();
+    as.bind(m_body);
+}
+
+void BlockCompiler::emit_entry_accounting() {
+    x86::Assembler& as = *m_a;
+    const u32 n = m_block->ninsns;
     as.sub(x86::qword_ptr(kCtx, kCtxBudget), static_cast<i32>(n));
     as.jl(m_budget_exit);
     if (m_layout.trace_cursor) {
         emit_trace_record();
     }
     as.add(x86::qword_ptr(kState, m_layout.icount), static_cast<i32>(n));
-    reload_cached();
 }
 
 void BlockCompiler::emit_tail_check() {
@@ -780,8 +866,7 @@ void BlockCompiler::emit_trace_record() {
         as.mov(x86::byte_ptr(x86::rdx, cpu::TraceRecorder::kNeededOffset), 1);
     }
     as.cmp(kTraceCur, x86::qword_ptr(kCtx, kCtxTraceLimit));
-    as.jae(m_trace_full);
-    as.bind(m_trace_resume);
+    as.jae(m_trace_full); // resumes at m_trace_resume (emit_slow_paths)
 }
 
 void BlockCompiler::emit_end() {
@@ -869,6 +954,9 @@ void BlockCompiler::emit_shared_slow_path() {
     reload_cached();
     reload_tlb_bank();
     emit_reload_flags();
+    if (!m_groups.groups.empty()) {
+        as.mov(x86::r9d, 0); // the instruction may have changed the TLB: groups check afresh
+    }
     as.ret();
     as.bind(exit);
     as.add(x86::rsp, 16); // and the return address
@@ -944,26 +1032,11 @@ void BlockCompiler::emit_slow_paths() {
         load_trace_cursor();
         as.pop(kDeferredFlags);
         as.pop(kDeferredFlags);
+        // The rest of emit_entry_accounting, then on at the register reload: from the
+        // prologue as from a loop's back edge (whose spilled registers reload unchanged).
+        as.add(x86::qword_ptr(kState, m_layout.icount), static_cast<i32>(m_block->ninsns));
         as.jmp(m_trace_resume);
     }
-    as.bind(m_irq_exit);
-    // A maskable interrupt the guest keeps masked (IF=0, as kernels run for long stretches)
-    // cannot be delivered by the dispatcher either: go on into the block instead of a
-    // round trip through it per chained block. NMIs and stop requests always exit.
-    {
-        Label exit = as.newLabel();
-        as.cmp(x86::byte_ptr(kState, m_layout.nmi_line), 0);
-        as.jne(exit);
-        as.cmp(x86::byte_ptr(kState, m_layout.stop_requested), 0);
-        as.jne(exit);
-        as.test(x86::byte_ptr(kState, kOffEflags + 1), static_cast<u8>(cpu::kIF >> 8));
-        as.jz(m_entry_nocheck);
-        as.bind(exit);
-    }
-    emit_merge_all(); // as the block was entered
-    as.mov(x86::eax, static_cast<u32>(start_eip));
-    as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
-    emit_exit_code(kExitIrq);
     as.bind(m_budget_exit);
     emit_merge_all();
     as.add(x86::qword_ptr(kCtx, kCtxBudget), static_cast<i32>(m_block->ninsns));
@@ -988,6 +1061,11 @@ BlockCompiler::Sizes BlockCompiler::compile(Block& b, const Dest& dst) {
         g.reset();
     }
     mark_native();
+    static const bool groups_off = [] {
+        const char* v = std::getenv("TX86_JIT_MEMGROUPS");
+        return v && std::string_view(v) == "0";
+    }();
+    m_groups = groups_off ? MemGroupPlan{} : plan_mem_groups(b.insns.get(), b.ninsns, m_native);
     if (!cache_off) {
         m_use_cache = choose_cached_regs();
     }
@@ -1039,17 +1117,18 @@ BlockCompiler::Sizes BlockCompiler::compile_once(Block& b, const Dest& dst) {
     m_slow.clear();
     m_exits.clear();
     m_code_page_writes.clear();
+    m_group_live = false;
     m_end = BlockEnd::Fallthrough;
     m_host_flags_valid = false;
     m_deferred = cpu::kArithFlags; // the trampoline or the previous block left them in r10
     m_deferred_clear_af = false;
     m_exit_label = as.newLabel();
-    m_irq_exit = as.newLabel();
     m_budget_exit = as.newLabel();
     m_entry_nocheck = as.newLabel();
     m_entry = as.newLabel();
     m_trace_full = as.newLabel();
     m_trace_resume = as.newLabel();
+    m_body = as.newLabel();
 
     // Which instructions are lowered, and which flags each must leave in EFLAGS.
     const LoweringTable& lt = lowering_table();
@@ -1080,6 +1159,17 @@ BlockCompiler::Sizes BlockCompiler::compile_once(Block& b, const Dest& dst) {
         (void)carry_host_flags;
         if (m_index + 1 == b.ninsns && b.tail_len != 0) {
             emit_tail_check();
+        }
+        if (!m_groups.role.empty()) {
+            if (m_groups.close_before[m_index]) {
+                m_group_live = false;
+            }
+            if (m_groups.role[m_index] == MemGroupPlan::kFirst) {
+                // Zero until the first access establishes the group (a lowering that takes
+                // another way, or its slow path, leaves it so).
+                as.mov(x86::r9d, 0);
+                m_group_live = true;
+            }
         }
         if (m_native[m_index]) {
             m_cur_slow = as.newLabel();

@@ -10,6 +10,7 @@
 #include "cpu/cpu.h"
 #include "translator/block.h"
 #include "translator/jit_context.h"
+#include "translator/mem_groups.h"
 
 #include <asmjit/x86.h>
 
@@ -21,9 +22,6 @@ namespace translator {
 /// the shared epilogue.
 struct CpuLayout {
     i32 icount = 0;
-    i32 intr_line = 0;
-    i32 nmi_line = 0;
-    i32 stop_requested = 0;
     i32 tlb_bank[2] = {};
     i32 cpu_from_state = 0; ///< &cpu - &cpu.s
     u8* epilogue = nullptr; ///< restores host registers and returns eax to the dispatcher
@@ -211,6 +209,8 @@ private:
     void emit_prologue();
     void reload_tlb_bank(); ///< r13 = the bank of the block's privilege in the current space
     void emit_trace_record();
+    /// The budget check, the recorder's record and the icount add of a block entry.
+    void emit_entry_accounting();
     void emit_tail_check(); ///< before a page-crossing last instruction (Block::tail_len)
     /// CpuState as the interpreter must find it at this instruction: cached registers and
     /// deferred flags stored (the deferral stays), rip and icount exact.
@@ -229,6 +229,12 @@ private:
     bool emit_rel32(u8 opcode, const void* target);
     void emit_icount_adjust(i64 delta);
     void seg_host_impl(unsigned seg, mmu::Access acc, unsigned size, bool aligned, bool chunk_test);
+    /// After the full check of a group's first access (rdx, ecx, r8 as seg_host leaves them):
+    /// r9 = host address of base + 0 when the group's span is on the page with its access.
+    void emit_group_start(const MemGroup& g);
+    /// A later access of the open group: rdx = r9 + disp, or the full check out of line.
+    /// False when this access cannot go through the group (the caller emits the full check).
+    bool emit_group_access(mmu::Access acc, unsigned size, bool aligned);
 
     const CpuLayout& m_layout;
     JitContext& m_ctx;
@@ -278,16 +284,21 @@ private:
     };
     std::vector<StaticExit> m_exits;
     asmjit::Label m_exit_label; ///< common "return eax" tail
-    asmjit::Label m_irq_exit, m_budget_exit;
+    asmjit::Label m_budget_exit;
     asmjit::Label m_entry_nocheck; ///< the dispatcher's entry: loads the TLB bank, then as m_entry past its check
     asmjit::Label m_entry;         ///< chained jumps and jump-cache hits: the interrupt check
     asmjit::Label m_trace_full;   ///< out of line: the recorder's ring is full
-    asmjit::Label m_trace_resume;
+    asmjit::Label m_trace_resume; ///< after the entry accounting, before the register reload
+    asmjit::Label m_body;         ///< after the reload: a loop's back edge comes here
     /// The section for code that runs rarely (compile_once; CodeBuffer says why).
     asmjit::Section* m_cold = nullptr;
 
     /// Host register caching each guest GPR (an invalid Gp: not cached).
     asmjit::x86::Gp m_host_of[8];
+    /// Memory groups of the block (mem_groups.h), and whether one may be open here: a call
+    /// then leaves r9 zero, so the group's later accesses take the full check.
+    MemGroupPlan m_groups;
+    bool m_group_live = false;
     bool m_use_cache = false;
     bool m_cache_failed = false; ///< a lowering could not work with a cached register
     u32 m_deferred = 0;           ///< EFLAGS bits whose value is in r10, not yet in memory

@@ -69,6 +69,7 @@ u32 jit_exec_insn(cpu::Cpu* cpu, const cpu::DecodedInsn* insn, Block* block) {
     const u64 ip_mask = (insn->mode == cpu::CodeMode::Bits16) ? 0xFFFF : 0xFFFFFFFFu;
     const u64 fallthrough = (s.rip + insn->length) & ip_mask;
     cpu->next_rip = fallthrough;
+    const bool if_before = s.eflags & cpu::kIF;
     const cpu::Status st = cpu::interp::handler_table().h[static_cast<usize>(insn->id)](*cpu, *insn);
     // Translated code keeps the arithmetic flags in EFLAGS (no lazy record between blocks).
     cpu::flush_flags(s);
@@ -79,6 +80,11 @@ u32 jit_exec_insn(cpu::Cpu* cpu, const cpu::DecodedInsn* insn, Block* block) {
         // block after the instruction, so the debugger stops exactly there.
         if (s.rip != fallthrough || !block->valid || (s.eflags & cpu::kTF) ||
             cpu->debug_hit.kind != cpu::DebugHit::None) [[unlikely]] {
+            return kExitNext;
+        }
+        if (!if_before && (s.eflags & cpu::kIF) && cpu->intr_line) [[unlikely]] {
+            // STI, POPF, IRET unmasked a pending interrupt: no block entry tests the line, the
+            // dispatcher takes it (after STI's shadow) before the next block.
             return kExitNext;
         }
         if (insn->info().attrs & cpu::kIoPriv) [[unlikely]] {

@@ -17,7 +17,7 @@ enum ExitCode : u32 {
     kExitContinue = 0, ///< (helpers only) keep running the block
     kExitNext = 1,     ///< look up the block at rip
     kExitChain = 2,    ///< as kExitNext, and chain_block/chain_slot may be patched to it
-    kExitIrq = 3,      ///< an interrupt, NMI or stop request is pending
+    kExitIrq = 3,      ///< (no longer used: a pending interrupt zeroes the budget instead)
     kExitBudget = 4,   ///< not enough budget left for the next block
     kExitStop = 5,     ///< shutdown (triple fault, reset)
 };
@@ -61,6 +61,9 @@ struct JitStats {
     u64 jump_cache_clears = 0;  ///< TLB flushes that emptied the jump cache
     u64 blocks_reg_cached = 0;  ///< blocks compiled with guest registers in host registers
     u64 reg_cache_fallbacks = 0; ///< ... compiled again without (a lowering needed memory)
+    u64 self_loops = 0;          ///< back edges compiled inside their block
+    u64 mem_groups = 0;          ///< memory groups compiled (mem_groups.h)
+    u64 mem_group_accesses = 0;  ///< accesses compiled as [r9 + disp] after a group's first
 };
 
 struct JitContext {

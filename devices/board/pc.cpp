@@ -141,6 +141,7 @@ std::string PcBoard::create(const BoardConfig& config) {
     m_lapic->set_nmi_output([this] {
         if (m_cpu) {
             m_cpu->nmi_line = true;
+            m_cpu->kick_translated_code();
         }
     });
     m_lapic->set_extint_ack([this] { return m_pic->acknowledge(); });
@@ -169,6 +170,7 @@ std::string PcBoard::create(const BoardConfig& config) {
         m_reset_requested = true;
         if (m_cpu) {
             m_cpu->request_stop();
+            m_cpu->kick_translated_code();
         }
     };
     m_kbc->set_reset_callback(reset_cb);
@@ -238,12 +240,14 @@ void PcBoard::wire_pci_and_acpi() {
         m_reset_requested = true;
         if (m_cpu) {
             m_cpu->request_stop();
+            m_cpu->kick_translated_code();
         }
     });
     m_pm->set_power_off_callback([this] {
         m_power_off = true;
         if (m_cpu) {
             m_cpu->request_stop();
+            m_cpu->kick_translated_code();
         }
     });
     m_host_bridge->on_pam_change([this](unsigned index, u8 value) { apply_pam(index, value); });
@@ -449,6 +453,7 @@ void PcBoard::port_out(u16 port, unsigned size, u32 value) {
     // isa-debug-exit ends the run at once, as in QEMU: no further guest instruction runs.
     if (m_debug_exit.requested() && m_cpu) {
         m_cpu->request_stop();
+        m_cpu->kick_translated_code();
     }
 }
 
@@ -458,6 +463,9 @@ void PcBoard::intr_changed(bool asserted) {
     m_intr_level = asserted;
     if (m_cpu) {
         m_cpu->intr_line = asserted && !m_hold_irqs;
+        if (m_cpu->intr_line) {
+            m_cpu->kick_translated_code();
+        }
     }
 }
 

@@ -104,8 +104,14 @@ def main():
 
     h = Human(hmp_path)
     check("tx86 monitor" in h.greeting, "human monitor greets")
-    out = h.cmd("info registers")
-    kernel_eip = re.search(r"EIP=c[0-9a-f]{7}", out) is not None and "CR0=8005" in out
+    # Right after the prompt the shell may still be running in user mode: the idle guest
+    # (HLT in the kernel) is what is asked for, so ask again for up to two seconds.
+    for _ in range(20):
+        out = h.cmd("info registers")
+        kernel_eip = re.search(r"EIP=c[0-9a-f]{7}", out) is not None and "CR0=8005" in out
+        if kernel_eip:
+            break
+        time.sleep(0.1)
     check(kernel_eip, "info registers: a kernel EIP with paging on")
     if not kernel_eip:
         print("info registers said:\n" + out)

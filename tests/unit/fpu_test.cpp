@@ -295,6 +295,9 @@ bool is_transcendental(const char* mnem) {
 }
 
 /// |a - b| <= 1 ulp for same-sign finite values with the same exponent field or adjacent.
+/// FSW bits a 1-ulp difference from the host may change: C1, PE, UE, ES and B.
+constexpr u16 kOneUlpStatus = 0x200 | 0x20 | 0x10 | 0x80 | 0x8000;
+
 bool within_ulp(Float80 a, Float80 b) {
     if (a == b) return true;
     if ((a.sign_exp & 0x8000) != (b.sign_exp & 0x8000)) return false;
@@ -567,8 +570,11 @@ TEST_CASE("x87 rows match the host x87", "[fpu]") {
             } else if (trans && ok && regs_near) {
                 ++st.near;
             } else if (trans && regs_near && s == cpu::Status::Ok &&
-                       ((t.fsw ^ n.fsw) & ~ucc) == 0x200) {
-                ++st.near; // C1 follows the 1-ulp rounding difference
+                       ((t.fsw ^ n.fsw) & ~ucc & ~kOneUlpStatus) == 0) {
+                // C1 follows the 1-ulp rounding difference; so do PE and UE (and the ES and B
+                // summary bits) where a host generation returns a tiny argument's sine or 1 for
+                // its cosine unrounded in a directed rounding mode (a 2024 Xeon does).
+                ++st.near;
             } else if (st.first_fail.empty()) {
                 st.first_fail = describe(info.id_name, t, n, in, code, data_in);
             }

@@ -293,3 +293,37 @@ TEST_CASE("jit lowerings: x87 compares on the host x87 match the interpreter", "
     };
     compare_engines(code, kX87Operands);
 }
+
+TEST_CASE("jit blocks: memory groups, SETcc into a register in memory, loops inside one block", "[jit]") {
+    // mov esp,0x7000 / mov ebp,0x2ffc / mov esi,0x2400 / mov ecx,6 /
+    // L: mov eax,[ebp-8] / add eax,ecx / mov [ebp-4],eax / mov edx,[ebp+4] / xor edx,eax /
+    // mov [ebp+4],edx / cmp eax,edx / setb bl / adc ebx,[ebp-8] / mov [esi+4],ebx /
+    // mov [ebp-12],ebx / mov edi,[esi+4] / add [esi+8],edi / push dword [ebp-4] /
+    // pop dword [esi+12] / sub ebp,0x404 / dec ecx / jnz L /
+    // mov ecx,50 / M: add eax,[esi] / adc edx,[esi+4] / mov [esi],edx / dec ecx / jnz M / hlt
+    // The EBP group's span first straddles the page end at 0x3000 (its check fails: every
+    // access takes the full path), later lies in a page, aliases the ESI group's bytes, and last
+    // lies on the code's page (no write tag there: the full path's code-page check).
+    const std::vector<u8> code = {
+        0xbc, 0x00, 0x70, 0x00, 0x00, 0xbd, 0xfc, 0x2f, 0x00, 0x00, 0xbe, 0x00,
+        0x24, 0x00, 0x00, 0xb9, 0x06, 0x00, 0x00, 0x00, 0x8b, 0x45, 0xf8, 0x01,
+        0xc8, 0x89, 0x45, 0xfc, 0x8b, 0x55, 0x04, 0x31, 0xc2, 0x89, 0x55, 0x04,
+        0x39, 0xd0, 0x0f, 0x92, 0xc3, 0x13, 0x5d, 0xf8, 0x89, 0x5e, 0x04, 0x89,
+        0x5d, 0xf4, 0x8b, 0x7e, 0x04, 0x01, 0x7e, 0x08, 0xff, 0x75, 0xfc, 0x8f,
+        0x46, 0x0c, 0x81, 0xed, 0x04, 0x04, 0x00, 0x00, 0x49, 0x75, 0xcd, 0xb9,
+        0x32, 0x00, 0x00, 0x00, 0x03, 0x06, 0x13, 0x56, 0x04, 0x89, 0x16, 0x49,
+        0x75, 0xf6, 0xf4,
+    };
+    const std::vector<Data> data = {
+        {0x2ff4, le(0x89abcdefu)}, {0x2ffc, le(0x01234567u)}, {0x3000, le(0x76543210u)},
+        {0x2400, le(0xdeadbeefu)}, {0x2404, le(0x0badf00du)},
+    };
+    tests::CpuHarness ref, jit;
+    run(ref, false, code, data);
+    run(jit, true, code, data);
+    require_same(ref, jit);
+    tests::require_same_memory(ref, jit, 0x1000, 0x2000);
+    CHECK(jit.jit.stats().mem_groups > 0);
+    CHECK(jit.jit.stats().mem_group_accesses > 0);
+    CHECK(jit.jit.stats().self_loops > 0);
+}

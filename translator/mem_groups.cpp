@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+#include "translator/mem_groups.h"
+
+#include "cpu/state.h"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+namespace translator {
+namespace {
+
+using cpu::DecodedInsn;
+using cpu::InsnId;
+using cpu::OperandKind;
+
+/// What an instruction may do to the registers a group depends on, by mnemonic. Only forms
+/// whose lowerings write nothing but their explicit operands (and, named here, ESP and EBP)
+/// and leave r9 alone may sit inside a group; every other instruction ends the groups open
+/// before it.
+enum Class : u8 {
+    kUnsafe = 0,
+    kSafe,          ///< writes only its explicit operands
+    kSafeNoAccess,  ///< as kSafe, and its memory operand is not accessed (LEA, NOP)
+    kSafeStack,     ///< also writes ESP (PUSH: its memory operand is read before that)
+    kSafePop,       ///< writes ESP; its memory operand is addressed after the pop: no member
+    kSafeLeave,     ///< writes EBP and ESP, no memory operand
+};
+
+/// Mnemonics whose memory destination is only read (so it does not make its group a writer).
+bool reads_destination(std::string_view m) {
+    return m == "cmp" || m == "test" || m == "bt" || m == "push" || m == "jmp";
+}
+
+Class mnemonic_class(std::string_view m) {
+    static constexpr std::string_view kSafeNames[] = {
+        "mov", "movzx", "movsx", "add", "sub", "and", "or", "xor", "cmp", "test", "adc", "sbb",
+        "inc", "dec", "neg", "not", "shl", "sal", "shr", "sar", "rol", "ror", "bt", "bts", "btr",
+        "btc", "bsf", "bsr", "bswap", "xchg", "xadd", "j", "jmp", "set", "cmov", "imul"};
+    if (m == "lea" || m == "nop") {
+        return kSafeNoAccess;
+    }
+    if (m == "push") {
+        return kSafeStack;
+    }
+    if (m == "pop") {
+        return kSafePop;
+    }
+    if (m == "leave") {
+        return kSafeLeave;
+    }
+    return std::find(std::begin(kSafeNames), std::end(kSafeNames), m) != std::end(kSafeNames) ? kSafe : kUnsafe;
+}
+
+const std::array<u8, cpu::kInsnCount>& class_table() {
+    static const std::array<u8, cpu::kInsnCount> table = [] {
+        std::array<u8, cpu::kInsnCount> t{};
+        for (usize i = 0; i < cpu::kInsnCount; ++i) {
+            t[i] = mnemonic_class(cpu::insn_info(static_cast<InsnId>(i)).mnemonic);
+        }
+        return t;
+    }();
+    return table;
+}
+
+struct InsnFacts {
+    bool safe = false;
+    bool eligible = false; ///< its memory operand may be a group access
+    u16 key = 0;           ///< seg << 8 | base, when eligible
+    u8 writes = 0;         ///< GPRs (bit per index 0..7) it may write
+    i64 disp = 0;
+    u8 size = 0;
+    bool writes_memory = false;
+};
+
+InsnFacts facts_of(const DecodedInsn& in, bool native) {
+    InsnFacts f;
+    const u8 cls = class_table()[static_cast<usize>(in.id)];
+    // One-operand IMUL writes EDX:EAX, which no operand names.
+    const bool implicit_mul = in.nops < 2 && std::string_view(in.info().mnemonic) == "imul";
+    if (!native || cls == kUnsafe || implicit_mul || in.mode != cpu::CodeMode::Bits32) {
+        return f;
+    }
+    u8 mem_size = 0;
+    int mem_op = -1;
+    for (unsigned n = 0; n < in.nops; ++n) {
+        const cpu::Operand& o = in.op[n];
+        switch (o.kind) {
+        case OperandKind::None: case OperandKind::Imm: case OperandKind::Const:
+            break;
+        case OperandKind::Reg:
+            if (o.reg >= 8) {
+                return f;
+            }
+            // Read or written, it counts as written (conservative and simple).
+            f.writes |= static_cast<u8>(1u << (o.high_byte ? o.reg - 4 : o.reg));
+            break;
+        case OperandKind::Mem:
+            mem_size = o.size;
+            mem_op = static_cast<int>(n);
+            break;
+        default:
+            return f; // segment, control, x87, MMX, SSE operands: none of the plain forms
+        }
+    }
+    if (cls == kSafeStack || cls == kSafePop) {
+        f.writes |= 1u << cpu::kRsp;
+    }
+    if (cls == kSafeLeave) {
+        f.writes |= (1u << cpu::kRsp) | (1u << cpu::kRbp);
+    }
+    f.safe = true;
+    const cpu::MemRef& m = in.mem;
+    if (mem_op >= 0 && cls != kSafeNoAccess && cls != kSafePop && in.addrsize == 4 && m.base < 8 &&
+        m.index == 0xFF && !m.rip_relative && mem_size >= 1 && mem_size <= 8) {
+        f.eligible = true;
+        f.key = static_cast<u16>(m.seg << 8 | m.base);
+        f.disp = static_cast<i32>(static_cast<u32>(m.disp)); // 32-bit addressing
+        f.size = mem_size;
+        f.writes_memory = mem_op == 0 && !reads_destination(in.info().mnemonic);
+    }
+    return f;
+}
+
+/// Widest span a group may cover: wider, and its first check fails too often to pay.
+constexpr i64 kMaxSpan = 2048;
+
+} // namespace
+
+MemGroupPlan plan_mem_groups(const DecodedInsn* insns, u32 n, const std::vector<bool>& native) {
+    MemGroupPlan plan;
+    plan.role.assign(n, MemGroupPlan::kNone);
+    plan.group.assign(n, 0);
+    plan.close_before.assign(n, false);
+    std::vector<InsnFacts> facts(n);
+    for (u32 i = 0; i < n; ++i) {
+        facts[i] = facts_of(insns[i], native[i]);
+    }
+    // Whether an access with `key` at an instruction from `from` on could join a group.
+    const auto has_future = [&](u16 key, u32 from) {
+        for (u32 j = from; j < n; ++j) {
+            if (!facts[j].safe) {
+                return false;
+            }
+            if (facts[j].eligible && facts[j].key == key) {
+                return true;
+            }
+            if (facts[j].writes & (1u << (key & 0xFF))) {
+                return false;
+            }
+        }
+        return false;
+    };
+    int cur = -1;
+    u16 cur_key = 0;
+    i64 cur_end = 0; // highest displacement + size
+    std::vector<u32> members_of; // per group: accesses after the first
+    const auto close = [&] {
+        if (cur >= 0) {
+            MemGroup& g = plan.groups[static_cast<usize>(cur)];
+            g.span = cur_end - g.disp_min;
+        }
+        cur = -1;
+    };
+    for (u32 i = 0; i < n; ++i) {
+        const InsnFacts& f = facts[i];
+        if (!f.safe) {
+            plan.close_before[i] = true;
+            close();
+            continue;
+        }
+        if (f.eligible) {
+            bool joined = false;
+            if (cur >= 0 && f.key == cur_key) {
+                MemGroup& g = plan.groups[static_cast<usize>(cur)];
+                const i64 lo = std::min(g.disp_min, f.disp);
+                const i64 hi = std::max(cur_end, f.disp + f.size);
+                if (hi - lo <= kMaxSpan) {
+                    g.disp_min = lo;
+                    cur_end = hi;
+                    g.write |= f.writes_memory;
+                    plan.role[i] = MemGroupPlan::kMember;
+                    plan.group[i] = static_cast<u16>(cur);
+                    ++members_of[static_cast<usize>(cur)];
+                    joined = true;
+                }
+            }
+            const bool writes_own_base = f.writes & (1u << (f.key & 0xFF));
+            if (!joined && !writes_own_base && (cur < 0 || !has_future(cur_key, i)) && has_future(f.key, i + 1)) {
+                close();
+                cur = static_cast<int>(plan.groups.size());
+                cur_key = f.key;
+                cur_end = f.disp + f.size;
+                plan.groups.push_back(MemGroup{f.disp, f.disp, 0, f.writes_memory});
+                members_of.push_back(0);
+                plan.role[i] = MemGroupPlan::kFirst;
+                plan.group[i] = static_cast<u16>(cur);
+            }
+        }
+        if (cur >= 0 && (f.writes & (1u << (cur_key & 0xFF)))) {
+            close();
+        }
+    }
+    close();
+    // A first access that nobody joined is an ordinary access.
+    for (u32 i = 0; i < n; ++i) {
+        if (plan.role[i] == MemGroupPlan::kFirst && members_of[plan.group[i]] == 0) {
+            plan.role[i] = MemGroupPlan::kNone;
+        }
+    }
+    return plan;
+}
+
+} // namespace translator

@@ -822,9 +822,12 @@ void BlockCompiler::emit_entry_accounting() {
     as.sub(x86::qword_ptr(kCtx, kCtxBudget), static_cast<i32>(n));
     as.jl(m_budget_exit);
     if (m_layout.trace_cursor) {
-        emit_trace_record();
+        emit_trace_record(); // leaves icount in rcx: the add needs no second load
+        as.add(x86::rcx, static_cast<i32>(n));
+        as.mov(x86::qword_ptr(kState, m_layout.icount), x86::rcx);
+    } else {
+        as.add(x86::qword_ptr(kState, m_layout.icount), static_cast<i32>(n));
     }
-    as.add(x86::qword_ptr(kState, m_layout.icount), static_cast<i32>(n));
 }
 
 void BlockCompiler::emit_tail_check() {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The memory-group planner (translator/mem_groups.h): which accesses of a block share one TLB
 // check, and what ends a group.
+#include "cpu/decoder/decoder.h"
 #include "translator/mem_groups.h"
 
 #include <catch2/catch.hpp>

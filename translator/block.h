@@ -61,7 +61,12 @@ struct Block {
     u8* cold = nullptr;   ///< ... and of its cold part
     u32 cold_size = 0;
     u8* entry = nullptr;  ///< checked entry (the budget): chained jumps, the jump cache
-    u8* entry_nocheck = nullptr; ///< budget check only: the dispatcher
+    u8* entry_nocheck = nullptr; ///< the dispatcher: loads the TLB bank, then as `entry`
+    /// Past the register reload: for a chained jump from a block that caches every guest
+    /// register this one caches in the same host register (JitEngine::chain decides).
+    u8* entry_noreload = nullptr;
+    /// Per guest GPR: its register-cache slot in this block's code (BlockCompiler), or -1.
+    i8 cached_in[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
     bool valid = true;
     /// A static exit to its own start may jump back inside the block (no breakpoint was set
     /// at the start when it was translated; setting one retranslates everything).

@@ -187,18 +187,41 @@ bool BlockCompiler::choose_cached_regs() {
     }
     unsigned chosen = 0;
     const unsigned limit = m_layout.trace_cursor ? kCachedRegs - 1 : kCachedRegs; // rbp: see kTraceCur
+    bool picked[8] = {};
     while (chosen < limit) {
         unsigned best = 8;
         for (unsigned r = 0; r < 8; ++r) {
-            if (!excluded[r] && !m_host_of[r].isValid() && uses[r] >= 2 + calls &&
-                (best == 8 || uses[r] > uses[best])) {
+            if (!excluded[r] && !picked[r] && uses[r] >= 2 + calls && (best == 8 || uses[r] > uses[best])) {
                 best = r;
             }
         }
         if (best == 8) {
             break;
         }
-        m_host_of[best] = kCacheRegs[chosen++];
+        picked[best] = true;
+        ++chosen;
+    }
+    // Host registers: where the predecessor that led here keeps the same guest register, so
+    // that its chained jump can skip the reload (Block::entry_noreload); the rest in order.
+    bool host_taken[kCachedRegs] = {};
+    if (m_pred_hint) {
+        for (unsigned r = 0; r < 8; ++r) {
+            const i8 k = m_pred_hint->cached_in[r];
+            if (picked[r] && k >= 0 && static_cast<unsigned>(k) < limit) {
+                m_host_of[r] = kCacheRegs[k];
+                host_taken[k] = true;
+            }
+        }
+    }
+    unsigned next = 0;
+    for (unsigned r = 0; r < 8; ++r) {
+        if (picked[r] && !m_host_of[r].isValid()) {
+            while (host_taken[next]) {
+                ++next;
+            }
+            m_host_of[r] = kCacheRegs[next];
+            host_taken[next] = true;
+        }
     }
     return chosen != 0;
 }
@@ -754,14 +777,11 @@ void BlockCompiler::exit_static(u64 target_eip) {
     const u64 target_lin = (m_block->key.cs_base + target_eip) & 0xFFFFFFFFu;
     const bool same_page = (target_lin >> 12) == (m_block->key.lin_pc >> 12);
     if (target_lin == m_block->key.lin_pc && m_block->self_loop) {
-        // A loop that is this block: its back edge stays inside. The registers are stored (as
-        // at any exit) but stay in their host registers, so the next iteration reloads none
-        // (a reload right after the store waited for it: store forwarding on the loop's
-        // critical path); the flags go to r10 as blocks expect them at entry.
+        // A loop that is this block: its back edge stays inside, past the register reload, as
+        // a chained jump from a block with the same registers does (emit_prologue).
         spill_cached();
         flags_all_in_r10();
-        emit_entry_accounting();
-        as.jmp(m_body);
+        as.jmp(m_entry_noreload);
         ++m_ctx.stats.self_loops;
         return;
     }
@@ -801,18 +821,18 @@ void BlockCompiler::emit_prologue() {
     // a block of the same key (CPL included) in the same address space, whose bank is still
     // in r13: the space changes only inside an interpreter call (which reloads it) or the
     // dispatcher.
-    Label checked = as.newLabel();
     as.bind(m_entry_nocheck);
     reload_tlb_bank();
-    as.jmp(checked);
-    // Checked entry: chained jumps and the jump cache come here. The budget is the one check:
-    // whatever needs the dispatcher (an interrupt or NMI line raised, a stop request) sets it
-    // to zero (Cpu::kick_translated_code), so no block tests the lines themselves.
+    // The jump cache and chained jumps come here; a chained jump from a block that holds the
+    // same guest registers in the same host registers comes to m_entry_noreload (its exits
+    // store them but leave them in place: a reload right after waited on those stores, block
+    // after block). The budget is the one check: whatever needs the dispatcher (an interrupt
+    // or NMI line raised, a stop request) sets it to zero (Cpu::kick_translated_code), so no
+    // block tests the lines themselves.
     as.bind(m_entry);
-    as.bind(checked);
-    emit_entry_accounting();
-    as.bind(m_trace_resume);
     reload_cached();
+    as.bind(m_entry_noreload);
+    emit_entry_accounting();
     as.bind(m_body);
 }
 
@@ -869,7 +889,7 @@ void BlockCompiler::emit_trace_record() {
         as.mov(x86::byte_ptr(x86::rdx, cpu::TraceRecorder::kNeededOffset), 1);
     }
     as.cmp(kTraceCur, x86::qword_ptr(kCtx, kCtxTraceLimit));
-    as.jae(m_trace_full); // resumes at m_trace_resume (emit_slow_paths)
+    as.jae(m_trace_full); // resumes at m_body (emit_slow_paths)
 }
 
 void BlockCompiler::emit_end() {
@@ -1035,10 +1055,11 @@ void BlockCompiler::emit_slow_paths() {
         load_trace_cursor();
         as.pop(kDeferredFlags);
         as.pop(kDeferredFlags);
-        // The rest of emit_entry_accounting, then on at the register reload: from the
-        // prologue as from a loop's back edge (whose spilled registers reload unchanged).
+        // The rest of emit_entry_accounting; the call clobbered r11, which may cache a guest
+        // register (stored: every way in reloads or stores it first).
         as.add(x86::qword_ptr(kState, m_layout.icount), static_cast<i32>(m_block->ninsns));
-        as.jmp(m_trace_resume);
+        reload_cached();
+        as.jmp(m_body);
     }
     as.bind(m_budget_exit);
     emit_merge_all();
@@ -1053,7 +1074,8 @@ void BlockCompiler::emit_slow_paths() {
     }
 }
 
-BlockCompiler::Sizes BlockCompiler::compile(Block& b, const Dest& dst) {
+BlockCompiler::Sizes BlockCompiler::compile(Block& b, const Dest& dst, const Block* pred) {
+    m_pred_hint = pred;
     static const bool cache_off = [] {
         const char* v = std::getenv("TX86_JIT_REGCACHE");
         return v && std::string_view(v) == "0";
@@ -1130,7 +1152,7 @@ BlockCompiler::Sizes BlockCompiler::compile_once(Block& b, const Dest& dst) {
     m_entry_nocheck = as.newLabel();
     m_entry = as.newLabel();
     m_trace_full = as.newLabel();
-    m_trace_resume = as.newLabel();
+    m_entry_noreload = as.newLabel();
     m_body = as.newLabel();
 
     // Which instructions are lowered, and which flags each must leave in EFLAGS.
@@ -1248,6 +1270,15 @@ BlockCompiler::Sizes BlockCompiler::compile_once(Block& b, const Dest& dst) {
     b.cold_size = static_cast<u32>(sizes.cold);
     b.entry = at(m_entry);
     b.entry_nocheck = at(m_entry_nocheck);
+    b.entry_noreload = at(m_entry_noreload);
+    for (unsigned r = 0; r < 8; ++r) {
+        b.cached_in[r] = -1;
+        for (unsigned k = 0; k < kCachedRegs; ++k) {
+            if (m_host_of[r].isValid() && m_host_of[r] == kCacheRegs[k]) {
+                b.cached_in[r] = static_cast<i8>(k);
+            }
+        }
+    }
     for (const StaticExit& e : m_exits) {
         ChainSlot& s = b.slots[e.slot];
         s.jmp = at(e.jmp);

@@ -96,8 +96,9 @@ public:
         usize cold = 0;
     };
 
-    /// Compiles `block` (key, insns, ninsns set) into `dst`.
-    Sizes compile(Block& block, const Dest& dst);
+    /// Compiles `block` (key, insns, ninsns set) into `dst`. `pred`, when known, is the block
+    /// whose exit led here: guest registers both cache go in the host registers it uses.
+    Sizes compile(Block& block, const Dest& dst, const Block* pred = nullptr);
 
     // ---- for lowerings ----
     asmjit::x86::Assembler& a() { return *m_a; }
@@ -288,8 +289,8 @@ private:
     asmjit::Label m_entry_nocheck; ///< the dispatcher's entry: loads the TLB bank, then as m_entry past its check
     asmjit::Label m_entry;         ///< chained jumps and jump-cache hits: the interrupt check
     asmjit::Label m_trace_full;   ///< out of line: the recorder's ring is full
-    asmjit::Label m_trace_resume; ///< after the entry accounting, before the register reload
-    asmjit::Label m_body;         ///< after the reload: a loop's back edge comes here
+    asmjit::Label m_entry_noreload; ///< after the register reload, before the entry accounting
+    asmjit::Label m_body;           ///< after both
     /// The section for code that runs rarely (compile_once; CodeBuffer says why).
     asmjit::Section* m_cold = nullptr;
 
@@ -298,6 +299,7 @@ private:
     /// Memory groups of the block (mem_groups.h), and whether one may be open here: a call
     /// then leaves r9 zero, so the group's later accesses take the full check.
     MemGroupPlan m_groups;
+    const Block* m_pred_hint = nullptr; ///< compile()'s `pred`
     bool m_group_live = false;
     bool m_use_cache = false;
     bool m_cache_failed = false; ///< a lowering could not work with a cached register

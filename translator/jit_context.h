@@ -52,6 +52,7 @@ struct JitStats {
     u64 flushes = 0;            ///< whole translation cache flushes
     u64 dispatches = 0;         ///< returns to the dispatcher
     u64 chains = 0;             ///< jumps patched block to block
+    u64 chains_noreload = 0;    ///< ... of them past the register reload (same registers)
     u64 helper_calls = 0;       ///< interpreter handler calls (fallbacks and slow paths)
     u64 interp_steps = 0;       ///< instructions run by the interpreter outside any block
     u64 jump_cache_fills = 0;

@@ -202,7 +202,16 @@ void JitEngine::chain(Block* from, unsigned slot, Block* to, uptr addend) {
     if (s.expect) {
         *s.expect = addend;
     }
-    patch_jump(s.jmp, to->entry);
+    // Past the reload when `from` leaves every register `to` caches in the host register `to`
+    // expects it in (exits store the cached registers but keep them).
+    bool same_registers = true;
+    for (unsigned r = 0; r < 8; ++r) {
+        same_registers &= to->cached_in[r] < 0 || to->cached_in[r] == from->cached_in[r];
+    }
+    patch_jump(s.jmp, same_registers ? to->entry_noreload : to->entry);
+    if (same_registers) {
+        ++m_ctx.stats.chains_noreload;
+    }
     s.target = to;
     to->incoming.emplace_back(from, static_cast<u8>(slot));
     ++m_ctx.stats.chains;
@@ -399,8 +408,11 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
         b->trace_id = m_recorder->define_block(def, bytes.data());
         b->trace_needed = m_recorder->block_needed(b->trace_id);
     }
+    // The block whose exit asks to be chained here (flush_all above clears it) lends its
+    // register assignment, so that the chained jump can skip the reload.
+    const Block* pred = m_ctx.chain_block && m_ctx.chain_block->valid ? m_ctx.chain_block : nullptr;
     const BlockCompiler::Sizes size = m_compiler->compile(
-        *b, {m_code.cursor(), m_code.free_bytes(), m_code.cold_cursor(), m_code.cold_free_bytes()});
+        *b, {m_code.cursor(), m_code.free_bytes(), m_code.cold_cursor(), m_code.cold_free_bytes()}, pred);
     if (size.hot == 0) {
         return nullptr;
     }
@@ -657,13 +669,14 @@ void JitEngine::print_stats(std::FILE* out) const {
     std::fprintf(out,
                  "jit: blocks translated %llu (%llu instructions, %llu lowered natively), "
                  "invalidated %llu, cache flushes %llu\n"
-                 "jit: dispatcher returns %llu, chains patched %llu, jump-cache fills %llu, "
+                 "jit: dispatcher returns %llu, chains patched %llu (%llu past the register reload), jump-cache fills %llu, "
                  "block-cache misses %llu, interpreter calls %llu, interpreter steps %llu, "
                  "writes to code pages %llu\n",
                  (unsigned long long)s.blocks_translated, (unsigned long long)s.insns_translated,
                  (unsigned long long)s.insns_native, (unsigned long long)s.blocks_invalidated,
                  (unsigned long long)s.flushes, (unsigned long long)s.dispatches,
-                 (unsigned long long)s.chains, (unsigned long long)s.jump_cache_fills,
+                 (unsigned long long)s.chains, (unsigned long long)s.chains_noreload,
+                 (unsigned long long)s.jump_cache_fills,
                  (unsigned long long)s.map_lookups,
                  (unsigned long long)s.helper_calls, (unsigned long long)s.interp_steps,
                  (unsigned long long)s.smc_writes);

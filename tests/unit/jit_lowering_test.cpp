@@ -327,3 +327,23 @@ TEST_CASE("jit blocks: memory groups, SETcc into a register in memory, loops ins
     CHECK(jit.jit.stats().mem_group_accesses > 0);
     CHECK(jit.jit.stats().self_loops > 0);
 }
+
+TEST_CASE("jit blocks: a chained jump between blocks caching the same registers skips the reload", "[jit]") {
+    // mov ecx,40 / mov eax,1 / mov edx,2 /
+    // N: add eax,ecx / add edx,eax / add eax,edx / add edx,ecx / jmp N2 /
+    // N2: add eax,edx / xor edx,ecx / add eax,ecx / dec ecx / jnz N /
+    // mov [0x2800],eax / mov [0x2804],edx / hlt
+    // N2 is translated when N's exit asks to be chained to it, and takes N's host registers for
+    // EAX, ECX and EDX; both chained jumps then enter past the reload.
+    const std::vector<u8> code = {
+        0xb9, 0x28, 0x00, 0x00, 0x00, 0xb8, 0x01, 0x00, 0x00, 0x00, 0xba, 0x02,
+        0x00, 0x00, 0x00, 0x01, 0xc8, 0x01, 0xc2, 0x01, 0xd0, 0x01, 0xca, 0xeb,
+        0x00, 0x01, 0xd0, 0x31, 0xca, 0x01, 0xc8, 0x49, 0x75, 0xed, 0xa3, 0x00,
+        0x28, 0x00, 0x00, 0x89, 0x15, 0x04, 0x28, 0x00, 0x00, 0xf4,
+    };
+    tests::CpuHarness ref, jit;
+    run(ref, false, code, {});
+    run(jit, true, code, {});
+    require_same(ref, jit);
+    CHECK(jit.jit.stats().chains_noreload >= 2);
+}

@@ -183,16 +183,14 @@ public:
     /// Runs up to `budget` instructions.
     RunExit run(u64 budget);
     void request_stop() { stop_requested.store(true, std::memory_order_relaxed); }
-    /// The translator's budget of instructions left (JitContext::budget_left) while it runs
-    /// this CPU, else nullptr. Translated code checks nothing else at block entry.
-    i64* jit_budget = nullptr;
+    /// The translator's budget: instructions translated code may still run before it returns
+    /// to its dispatcher (which sets it; each block entry subtracts the block's length).
+    /// Translated code checks nothing else at block entry.
+    i64 jit_budget_left = 0;
     /// Makes translated code return to its dispatcher at the next block entry: for whoever
-    /// raises an interrupt line or asks for a stop, on the CPU's thread.
-    void kick_translated_code() {
-        if (jit_budget) {
-            *jit_budget = 0;
-        }
-    }
+    /// raises an interrupt line or asks for a stop, on the CPU's thread. (The budget lives here,
+    /// not in the translator, so that no pointer ties the two objects' lifetimes.)
+    void kick_translated_code() { jit_budget_left = 0; }
 
     // ---- exceptions ----
     /// Records a fault (vector with error code) and returns Status::Fault.

@@ -27,7 +27,6 @@ constexpr i32 kOffGpr = offsetof(CpuState, gpr);
 constexpr i32 kOffSeg = offsetof(CpuState, seg);
 constexpr i32 kOffSegBase = offsetof(cpu::Segment, base);
 
-constexpr i32 kCtxBudget = offsetof(JitContext, budget_left);
 constexpr i32 kCtxChainBlock = offsetof(JitContext, chain_block);
 constexpr i32 kCtxChainSlot = offsetof(JitContext, chain_slot);
 constexpr i32 kCtxJumpCache = offsetof(JitContext, jump_cache);
@@ -839,7 +838,7 @@ void BlockCompiler::emit_prologue() {
 void BlockCompiler::emit_entry_accounting() {
     x86::Assembler& as = *m_a;
     const u32 n = m_block->ninsns;
-    as.sub(x86::qword_ptr(kCtx, kCtxBudget), static_cast<i32>(n));
+    as.sub(x86::qword_ptr(kState, m_layout.budget), static_cast<i32>(n));
     as.jl(m_budget_exit);
     if (m_layout.trace_cursor) {
         emit_trace_record(); // leaves icount in rcx: the add needs no second load
@@ -1063,7 +1062,7 @@ void BlockCompiler::emit_slow_paths() {
     }
     as.bind(m_budget_exit);
     emit_merge_all();
-    as.add(x86::qword_ptr(kCtx, kCtxBudget), static_cast<i32>(m_block->ninsns));
+    as.add(x86::qword_ptr(kState, m_layout.budget), static_cast<i32>(m_block->ninsns));
     as.mov(x86::eax, static_cast<u32>(start_eip));
     as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
     as.mov(x86::eax, kExitBudget);

@@ -22,6 +22,7 @@ namespace translator {
 /// the shared epilogue.
 struct CpuLayout {
     i32 icount = 0;
+    i32 budget = 0; ///< Cpu::jit_budget_left
     i32 tlb_bank[2] = {};
     i32 cpu_from_state = 0; ///< &cpu - &cpu.s
     u8* epilogue = nullptr; ///< restores host registers and returns eax to the dispatcher

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// JitContext: the per-CPU data translated code reaches through r12 (budget, jump cache, the
-// chain request of the last exit), the exit codes blocks return to the dispatcher, and the
+// JitContext: the per-CPU data translated code reaches through r12 (jump cache, the
+// chain request of the last exit; the budget is Cpu::jit_budget_left, through rbx), the exit
+// codes blocks return to the dispatcher, and the
 // counters `-d jit` prints. Register conventions of translated code: rbx = &cpu.s (CpuState),
 // r12 = &JitContext, r13 = the TLB bank for the block's privilege; everything else is scratch.
 #pragma once
@@ -68,7 +69,6 @@ struct JitStats {
 };
 
 struct JitContext {
-    i64 budget_left = 0;        ///< instructions the dispatcher allows before returning
     Block* chain_block = nullptr; ///< set by a chainable exit: its block and slot
     u64 chain_slot = 0;
     JumpCacheEntry* jump_cache = nullptr;

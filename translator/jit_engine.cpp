@@ -65,7 +65,7 @@ cpu::Status JitEngine::step_one(cpu::Cpu& cpu) {
         return st;
     }
     cpu::flush_flags(cpu.s);
-    m_ctx.budget_left = 1;
+    cpu.jit_budget_left = 1;
     const u32 code = m_enter(&cpu.s, &m_ctx, b->entry_nocheck);
     m_ctx.chain_block = nullptr;
     m_ctx.probe_miss = nullptr;
@@ -82,9 +82,6 @@ void JitEngine::set_max_block_insns(u32 n) {
 }
 
 JitEngine::~JitEngine() {
-    if (m_cpu && m_cpu->jit_budget == &m_ctx.budget_left) {
-        m_cpu->jit_budget = nullptr;
-    }
     if (base::log_enabled(base::kLogJit)) {
         print_stats(base::log_file());
     }
@@ -93,7 +90,7 @@ JitEngine::~JitEngine() {
 
 void JitEngine::init(cpu::Cpu& cpu) {
     m_cpu = &cpu;
-    cpu.jit_budget = &m_ctx.budget_left;
+    m_layout.budget = disp(&cpu.jit_budget_left, cpu);
     m_layout.icount = disp(&cpu.icount, cpu);
     // The host x87 control word translated code restores after computing on the x87.
     __asm__ volatile("fnstcw %0" : "=m"(m_ctx.x87_host_fcw));
@@ -644,7 +641,7 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
             }
             m_ctx.chain_block = nullptr;
         }
-        m_ctx.budget_left = static_cast<i64>(end - cpu.icount);
+        cpu.jit_budget_left = static_cast<i64>(end - cpu.icount);
         const u32 code = m_enter(&cpu.s, &m_ctx, b->entry_nocheck);
         ++m_ctx.stats.dispatches;
         ++m_ctx.stats.exits[code < 6 ? code : 0];

@@ -247,12 +247,18 @@ void JitEngine::invalidate_block(Block* b) {
 }
 
 void JitEngine::invalidate_code(u64 pa, u64 len) {
-    ++m_ctx.stats.smc_writes;
+    // Every write off the fast path comes here (Cpu::access_slow); "writes to code pages"
+    // counts those that land on a page holding translated code.
     const u64 end = pa + len;
+    bool counted = false;
     for (u64 page = pa & ~u64{0xFFF}; page < end; page += 0x1000) {
         auto it = m_by_page.find(page);
         if (it == m_by_page.end()) {
             continue;
+        }
+        if (!counted) {
+            ++m_ctx.stats.smc_writes;
+            counted = true;
         }
         std::vector<Block*>& list = it->second;
         for (usize i = 0; i < list.size();) {

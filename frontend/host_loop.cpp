@@ -53,7 +53,7 @@ u64 HostLoop::wait(u64 max_ns) {
     if (!m_sleep && max_ns != kUntilInput) {
         return max_ns; // the virtual clock jumps to the next event at once
     }
-    const auto start = std::chrono::steady_clock::now();
+    const u64 start = steady_ns();
     const int ms = static_cast<int>(std::min<u64>(max_ns / 1'000'000, kMaxSleepMs));
     std::vector<pollfd> fds;
     if (const int fd = m_console.input_fd(); fd >= 0) {
@@ -69,9 +69,6 @@ u64 HostLoop::wait(u64 max_ns) {
         poll(fds.data(), fds.size(), ms);
     }
     m_last_poll_ns = 0; // whatever woke the poll is read by the next pump at once
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                        std::chrono::steady_clock::now() - start)
-                        .count();
-    return std::max<u64>(static_cast<u64>(ns), max_ns < 1'000'000 ? max_ns : 0);
+    return std::max<u64>(steady_ns() - start, max_ns < 1'000'000 ? max_ns : 0);
 }
 } // namespace frontend

@@ -60,8 +60,8 @@ struct Block {
     u32 code_size = 0;
     u8* cold = nullptr;   ///< ... and of its cold part
     u32 cold_size = 0;
-    u8* entry = nullptr;  ///< checked entry (the budget): chained jumps, the jump cache
-    u8* entry_nocheck = nullptr; ///< the dispatcher: loads the TLB bank, then as `entry`
+    u8* entry = nullptr;  ///< chained jumps and the jump cache: reloads the cached registers
+    u8* entry_dispatch = nullptr; ///< the dispatcher: loads the TLB bank, then as `entry`
     /// Past the register reload: for a chained jump from a block that caches every guest
     /// register this one caches in the same host register (JitEngine::chain decides).
     u8* entry_noreload = nullptr;

@@ -820,7 +820,7 @@ void BlockCompiler::emit_prologue() {
     // a block of the same key (CPL included) in the same address space, whose bank is still
     // in r13: the space changes only inside an interpreter call (which reloads it) or the
     // dispatcher.
-    as.bind(m_entry_nocheck);
+    as.bind(m_entry_dispatch);
     reload_tlb_bank();
     // The jump cache and chained jumps come here; a chained jump from a block that holds the
     // same guest registers in the same host registers comes to m_entry_noreload (its exits
@@ -1148,7 +1148,7 @@ BlockCompiler::Sizes BlockCompiler::compile_once(Block& b, const Dest& dst) {
     m_deferred_clear_af = false;
     m_exit_label = as.newLabel();
     m_budget_exit = as.newLabel();
-    m_entry_nocheck = as.newLabel();
+    m_entry_dispatch = as.newLabel();
     m_entry = as.newLabel();
     m_trace_full = as.newLabel();
     m_entry_noreload = as.newLabel();
@@ -1268,7 +1268,7 @@ BlockCompiler::Sizes BlockCompiler::compile_once(Block& b, const Dest& dst) {
     b.cold = dst.cold;
     b.cold_size = static_cast<u32>(sizes.cold);
     b.entry = at(m_entry);
-    b.entry_nocheck = at(m_entry_nocheck);
+    b.entry_dispatch = at(m_entry_dispatch);
     b.entry_noreload = at(m_entry_noreload);
     for (unsigned r = 0; r < 8; ++r) {
         b.cached_in[r] = -1;

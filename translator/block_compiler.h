@@ -287,7 +287,7 @@ private:
     std::vector<StaticExit> m_exits;
     asmjit::Label m_exit_label; ///< common "return eax" tail
     asmjit::Label m_budget_exit;
-    asmjit::Label m_entry_nocheck; ///< the dispatcher's entry: loads the TLB bank, then as m_entry past its check
+    asmjit::Label m_entry_dispatch; ///< the dispatcher's entry: loads the TLB bank, then as m_entry
     asmjit::Label m_entry;         ///< chained jumps and jump-cache hits: the interrupt check
     asmjit::Label m_trace_full;   ///< out of line: the recorder's ring is full
     asmjit::Label m_entry_noreload; ///< after the register reload, before the entry accounting

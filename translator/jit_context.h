@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
-// JitContext: the per-CPU data translated code reaches through r12 (jump cache, the
-// chain request of the last exit; the budget is Cpu::jit_budget_left, through rbx), the exit
-// codes blocks return to the dispatcher, and the
-// counters `-d jit` prints. Register conventions of translated code: rbx = &cpu.s (CpuState),
+// JitContext: the per-CPU data translated code reaches through r12 (jump cache, the chain
+// request of the last exit; the budget is Cpu::jit_budget_left, through rbx), the exit codes
+// blocks return to the dispatcher, and the counters `-d jit` prints. Register conventions of translated code: rbx = &cpu.s (CpuState),
 // r12 = &JitContext, r13 = the TLB bank for the block's privilege; everything else is scratch.
 #pragma once
 
@@ -18,7 +17,7 @@ enum ExitCode : u32 {
     kExitContinue = 0, ///< (helpers only) keep running the block
     kExitNext = 1,     ///< look up the block at rip
     kExitChain = 2,    ///< as kExitNext, and chain_block/chain_slot may be patched to it
-    kExitIrq = 3,      ///< (no longer used: a pending interrupt zeroes the budget instead)
+    // 3 was kExitIrq: a pending interrupt now zeroes the budget (Cpu::kick_translated_code).
     kExitBudget = 4,   ///< not enough budget left for the next block
     kExitStop = 5,     ///< shutdown (triple fault, reset)
 };

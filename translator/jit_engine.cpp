@@ -66,7 +66,7 @@ cpu::Status JitEngine::step_one(cpu::Cpu& cpu) {
     }
     cpu::flush_flags(cpu.s);
     cpu.jit_budget_left = 1;
-    const u32 code = m_enter(&cpu.s, &m_ctx, b->entry_nocheck);
+    const u32 code = m_enter(&cpu.s, &m_ctx, b->entry_dispatch);
     m_ctx.chain_block = nullptr;
     m_ctx.probe_miss = nullptr;
     return code == kExitStop ? cpu::Status::Stop : cpu::Status::Ok;
@@ -648,7 +648,7 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
             m_ctx.chain_block = nullptr;
         }
         cpu.jit_budget_left = static_cast<i64>(end - cpu.icount);
-        const u32 code = m_enter(&cpu.s, &m_ctx, b->entry_nocheck);
+        const u32 code = m_enter(&cpu.s, &m_ctx, b->entry_dispatch);
         ++m_ctx.stats.dispatches;
         ++m_ctx.stats.exits[code < 6 ? code : 0];
         if (m_ctx.probe_miss && m_miss_counts) {
@@ -688,9 +688,9 @@ void JitEngine::print_stats(std::FILE* out) const {
     }
     std::fprintf(out, "jit: code buffer: hot %zu KiB used of %zu, cold %zu KiB of %zu\n", m_code.used() >> 10,
                  kHotCodeSize >> 10, m_code.cold_used() >> 10, kColdCodeSize >> 10);
-    std::fprintf(out, "jit: exits: next %llu, chain %llu, irq %llu, budget %llu, stop %llu; jump-cache clears %llu\n",
+    std::fprintf(out, "jit: exits: next %llu, chain %llu, budget %llu, stop %llu; jump-cache clears %llu\n",
                  (unsigned long long)s.exits[kExitNext], (unsigned long long)s.exits[kExitChain],
-                 (unsigned long long)s.exits[kExitIrq], (unsigned long long)s.exits[kExitBudget],
+                 (unsigned long long)s.exits[kExitBudget],
                  (unsigned long long)s.exits[kExitStop], (unsigned long long)s.jump_cache_clears);
     {
         usize longest = 0, used = 0;

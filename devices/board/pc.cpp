@@ -168,10 +168,7 @@ std::string PcBoard::create(const BoardConfig& config) {
 
     auto reset_cb = [this] {
         m_reset_requested = true;
-        if (m_cpu) {
-            m_cpu->request_stop();
-            m_cpu->kick_translated_code();
-        }
+        stop_cpu();
     };
     m_kbc->set_reset_callback(reset_cb);
     m_port92->set_reset_callback(reset_cb);
@@ -238,17 +235,11 @@ void PcBoard::wire_pci_and_acpi() {
     m_pci->set_irq_router(m_piix3.get());
     m_pci->set_reset_callback([this](bool) {
         m_reset_requested = true;
-        if (m_cpu) {
-            m_cpu->request_stop();
-            m_cpu->kick_translated_code();
-        }
+        stop_cpu();
     });
     m_pm->set_power_off_callback([this] {
         m_power_off = true;
-        if (m_cpu) {
-            m_cpu->request_stop();
-            m_cpu->kick_translated_code();
-        }
+        stop_cpu();
     });
     m_host_bridge->on_pam_change([this](unsigned index, u8 value) { apply_pam(index, value); });
     m_fw_cfg = std::make_unique<FwCfg>(m_phys);
@@ -451,7 +442,14 @@ void PcBoard::port_out(u16 port, unsigned size, u32 value) {
     sync_clock();
     m_io.write(port, size, value);
     // isa-debug-exit ends the run at once, as in QEMU: no further guest instruction runs.
-    if (m_debug_exit.requested() && m_cpu) {
+    if (m_debug_exit.requested()) {
+        stop_cpu();
+    }
+}
+
+void PcBoard::stop_cpu() {
+    // The run ends before the next instruction: translated code notices at its next block entry.
+    if (m_cpu) {
         m_cpu->request_stop();
         m_cpu->kick_translated_code();
     }

@@ -175,6 +175,8 @@ private:
     u64 clock_now() const;
     static u64 host_ns();
     void update_a20();
+    /// Asks the CPU to stop (reset, power-off, isa-debug-exit), translated code included.
+    void stop_cpu();
     void wire_pci_and_acpi();
     void setup_firmware_tables();
     void map_lapic();

@@ -68,9 +68,14 @@ class TraceRecorder {
 public:
     virtual ~TraceRecorder() = default;
 
-    /// Translated code and put() write at `cursor` and advance it; when it reaches `limit`
-    /// they call ring_full(), which must leave cursor < limit again. Translated code reaches
-    /// these fields at fixed offsets from `cursor` (kept first in the object for that reason).
+    /// put() writes at `cursor` and advances it; when it reaches `limit` it calls ring_full(),
+    /// which leaves cursor < limit again. Translated code writes without comparing: its engine
+    /// lets it write fewer than `unchecked` records between two visits of the dispatcher (one
+    /// record per block entered, and each block takes at least one instruction of the budget)
+    /// and calls ring_full() there once cursor >= limit. Every buffer has room for `unchecked`
+    /// records past `limit`, which ring_full() carries over into the next buffer (`unchecked`
+    /// is at most a buffer's size, so they fit). Translated code reaches these fields at fixed
+    /// offsets from `cursor` (kept first in the object for that reason).
     TraceRecord* cursor = nullptr;
     TraceRecord* limit = nullptr;
     /// Set when the buffer being written holds a record a trace consumer may keep; a buffer
@@ -78,6 +83,7 @@ public:
     /// stores 1 here (at cursor + kNeededOffset); the recorder clears it per buffer.
     u8 needed = 0;
     static constexpr int kNeededOffset = 2 * sizeof(TraceRecord*);
+    usize unchecked = 1; ///< see `cursor`
 
     /// Defines a block; returns its id (< kTraceTagFirst). Called when a block is translated,
     /// or by the interpreter path for single instructions (the recorder may return a cached

@@ -30,7 +30,6 @@ constexpr i32 kOffSegBase = offsetof(cpu::Segment, base);
 constexpr i32 kCtxChainBlock = offsetof(JitContext, chain_block);
 constexpr i32 kCtxChainSlot = offsetof(JitContext, chain_slot);
 constexpr i32 kCtxJumpCache = offsetof(JitContext, jump_cache);
-constexpr i32 kCtxTraceLimit = offsetof(JitContext, trace_limit);
 
 constexpr i32 kTlbReadTag = offsetof(cpu::TlbEntry, read_tag);
 constexpr i32 kTlbWriteTag = offsetof(cpu::TlbEntry, write_tag);
@@ -887,8 +886,9 @@ void BlockCompiler::emit_trace_record() {
         as.mov(x86::rdx, imm(reinterpret_cast<u64>(m_layout.trace_cursor)));
         as.mov(x86::byte_ptr(x86::rdx, cpu::TraceRecorder::kNeededOffset), 1);
     }
-    as.cmp(kTraceCur, x86::qword_ptr(kCtx, kCtxTraceLimit));
-    as.jae(m_trace_full); // resumes at m_body (emit_slow_paths)
+    // No compare with the buffer's limit: the dispatcher bounds the budget so that the
+    // records written past it fit (TraceRecorder::unchecked). Two instructions less per block
+    // entry and no ring-full path in every block's cold code.
 }
 
 void BlockCompiler::emit_end() {
@@ -936,12 +936,10 @@ void BlockCompiler::store_trace_cursor() {
 }
 
 void BlockCompiler::load_trace_cursor() {
-    // After the call (eax holds its result): the cursor, and the limit of its buffer.
+    // After the call (eax holds its result): the cursor, which may be in another buffer now.
     if (m_layout.trace_cursor) {
         m_a->mov(x86::rcx, imm(reinterpret_cast<u64>(m_layout.trace_cursor)));
         m_a->mov(kTraceCur, x86::qword_ptr(x86::rcx));
-        m_a->mov(x86::rcx, x86::qword_ptr(x86::rcx, 8));
-        m_a->mov(x86::qword_ptr(kCtx, kCtxTraceLimit), x86::rcx);
     }
 }
 
@@ -1042,24 +1040,6 @@ void BlockCompiler::emit_slow_paths() {
             as.embedUInt64(1);
         }
     }
-    if (m_layout.trace_cursor) {
-        // The ring is full: the recorder hands it to its consumers (nothing guest-visible is
-        // live here, at the prologue, so a plain call is enough).
-        as.bind(m_trace_full);
-        as.push(kDeferredFlags); // the incoming flags (twice: rsp stays aligned)
-        as.push(kDeferredFlags);
-        store_trace_cursor();
-        as.lea(x86::rdi, x86::ptr(kState, m_layout.cpu_from_state));
-        emit_call(reinterpret_cast<const void*>(&jit_trace_ring_full));
-        load_trace_cursor();
-        as.pop(kDeferredFlags);
-        as.pop(kDeferredFlags);
-        // The rest of emit_entry_accounting; the call clobbered r11, which may cache a guest
-        // register (stored: every way in reloads or stores it first).
-        as.add(x86::qword_ptr(kState, m_layout.icount), static_cast<i32>(m_block->ninsns));
-        reload_cached();
-        as.jmp(m_body);
-    }
     as.bind(m_budget_exit);
     emit_merge_all();
     as.add(x86::qword_ptr(kState, m_layout.budget), static_cast<i32>(m_block->ninsns));
@@ -1150,7 +1130,6 @@ BlockCompiler::Sizes BlockCompiler::compile_once(Block& b, const Dest& dst) {
     m_budget_exit = as.newLabel();
     m_entry_dispatch = as.newLabel();
     m_entry = as.newLabel();
-    m_trace_full = as.newLabel();
     m_entry_noreload = as.newLabel();
     m_body = as.newLabel();
 

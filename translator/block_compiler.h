@@ -289,7 +289,6 @@ private:
     asmjit::Label m_budget_exit;
     asmjit::Label m_entry_dispatch; ///< the dispatcher's entry: loads the TLB bank, then as m_entry
     asmjit::Label m_entry;         ///< chained jumps and jump-cache hits: the interrupt check
-    asmjit::Label m_trace_full;   ///< out of line: the recorder's ring is full
     asmjit::Label m_entry_noreload; ///< after the register reload, before the entry accounting
     asmjit::Label m_body;           ///< after both
     /// The section for code that runs rarely (compile_once; CodeBuffer says why).

@@ -109,6 +109,4 @@ u32 jit_exec_insn(cpu::Cpu* cpu, const cpu::DecodedInsn* insn, Block* block) {
     return kExitStop;
 }
 
-void jit_trace_ring_full(cpu::Cpu* cpu) { cpu->recorder->ring_full(); }
-
 } // namespace translator

@@ -42,9 +42,6 @@ u64 jit_same_mode(cpu::Cpu* cpu, const Block* block);
 /// block was translated. Returns kExitNext, or kExitStop for a shutdown.
 u32 jit_interp_step(cpu::Cpu* cpu);
 
-/// A block prologue filled the execution recorder's ring (cpu.recorder->ring_full()).
-void jit_trace_ring_full(cpu::Cpu* cpu);
-
 /// Counts how often each InsnId goes through jit_exec_insn (-d jit); nullptr disables.
 void set_fallback_profile(JitContext* ctx);
 

@@ -76,10 +76,6 @@ struct JitContext {
     /// The recorder's cursor field, when one is attached: translated code keeps the cursor in
     /// rbp (the trampoline loads it from here, the epilogue stores it back).
     cpu::TraceRecord** trace_cursor = nullptr;
-    /// A copy of the recorder's limit, which block prologues compare rbp with (one load through
-    /// r12 instead of the recorder's address as a 64-bit immediate): the trampoline and every
-    /// reload of the cursor after a call (which may have moved to another buffer) refresh it.
-    cpu::TraceRecord* trace_limit = nullptr;
     /// For lowerings that compute on the host's x87 (lower_x87_host.cpp): the control word
     /// they load (the guest's precision and rounding, every exception masked), the host's
     /// own (JitEngine::init reads it), and where a result waits until it is checked.

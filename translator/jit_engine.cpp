@@ -64,8 +64,13 @@ cpu::Status JitEngine::step_one(cpu::Cpu& cpu) {
         cpu::flush_flags(cpu.s);
         return st;
     }
+    cpu.jit_budget_left = record_budget(1);
+    if (cpu.jit_budget_left < 1) {
+        const cpu::Status st = cpu::interp::step(cpu); // a recorder without room for records
+        cpu::flush_flags(cpu.s);
+        return st;
+    }
     cpu::flush_flags(cpu.s);
-    cpu.jit_budget_left = 1;
     const u32 code = m_enter(&cpu.s, &m_ctx, b->entry_dispatch);
     m_ctx.chain_block = nullptr;
     m_ctx.probe_miss = nullptr;
@@ -126,8 +131,6 @@ void JitEngine::init(cpu::Cpu& cpu) {
     a.test(x86::rax, x86::rax);
     a.jz(no_recorder);
     a.mov(x86::rbp, x86::qword_ptr(x86::rax));
-    a.mov(x86::rcx, x86::qword_ptr(x86::rax, 8)); // its limit (JitContext::trace_limit)
-    a.mov(x86::qword_ptr(x86::r12, static_cast<i32>(offsetof(JitContext, trace_limit))), x86::rcx);
     a.bind(no_recorder);
     a.jmp(x86::rdx);
     Label epilogue = a.newLabel();
@@ -477,6 +480,18 @@ void JitEngine::write_perf_symbols(const Block& b) {
     std::fflush(perf_map());
 }
 
+i64 JitEngine::record_budget(u64 budget) {
+    // Translated code writes its records unchecked (TraceRecorder::unchecked): a full
+    // buffer is changed here, and the budget bounds what it may write before coming back.
+    if (!m_recorder) {
+        return static_cast<i64>(budget);
+    }
+    if (m_recorder->cursor >= m_recorder->limit) {
+        m_recorder->ring_full();
+    }
+    return static_cast<i64>(std::min<u64>(budget, m_recorder->unchecked - 1));
+}
+
 JitEngine::BlockCacheLine& JitEngine::cache_line(const BlockKey& key) {
     return m_block_cache[BlockKeyHash{}(key) & (kBlockCacheSize - 1)];
 }
@@ -627,7 +642,10 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
         if (!inhibit && !(cpu.s.eflags & cpu::kTF) && !cpu.long_mode()) {
             b = find_block(cpu);
         }
-        if (!b || b->ninsns > end - cpu.icount) {
+        // A recorder bounds the budget as well (record_budget); a block that does not fit in
+        // it runs in the interpreter, so a small one cannot stop the CPU from making progress.
+        const i64 budget = b ? record_budget(end - cpu.icount) : 0;
+        if (!b || b->ninsns > static_cast<u64>(budget)) {
             ++m_ctx.stats.interp_steps;
             m_ctx.chain_block = nullptr;
             if (cpu::interp::step(cpu) == cpu::Status::Stop) {
@@ -647,7 +665,7 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
             }
             m_ctx.chain_block = nullptr;
         }
-        cpu.jit_budget_left = static_cast<i64>(end - cpu.icount);
+        cpu.jit_budget_left = budget;
         const u32 code = m_enter(&cpu.s, &m_ctx, b->entry_dispatch);
         ++m_ctx.stats.dispatches;
         ++m_ctx.stats.exits[code < 6 ? code : 0];

@@ -63,6 +63,9 @@ private:
     /// The block for `key` (`host`: its code bytes): the block cache, then the map, then a new
     /// translation; nullptr when the interpreter must run it.
     Block* lookup_or_translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host);
+    /// The budget translated code may run with: `budget`, less when a recorder is attached
+    /// (see TraceRecorder::unchecked), whose full buffer is changed first.
+    i64 record_budget(u64 budget);
     struct BlockCacheLine;
     BlockCacheLine& cache_line(const BlockKey& key);
     static std::FILE* perf_map(); ///< TX86_PERF_MAP=1: perf's JIT symbol file, else nullptr

@@ -28,10 +28,14 @@ struct Engines {
     u32 eax() { return static_cast<u32>(c().s.gpr[cpu::kRax]); }
 };
 
-/// Collects records in a vector-backed ring of 64 entries, counting ring_full calls.
+/// Collects records in a vector-backed ring of 64 entries (and room for 32 more that translated
+/// code may write past it: TraceRecorder::unchecked), counting ring_full calls.
 class VectorRecorder final : public cpu::TraceRecorder {
 public:
-    VectorRecorder() { reset_ring(); }
+    VectorRecorder() {
+        unchecked = 32;
+        reset_ring();
+    }
     u32 define_block(const cpu::BlockDef& def, const u8*) override {
         defs.push_back(def);
         return static_cast<u32>(defs.size() - 1);
@@ -58,7 +62,7 @@ private:
         cursor = ring;
         limit = ring + 64;
     }
-    cpu::TraceRecord ring[64] = {};
+    cpu::TraceRecord ring[64 + 32] = {};
 };
 
 } // namespace

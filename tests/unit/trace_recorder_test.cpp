@@ -107,6 +107,60 @@ TEST_CASE("the ring wraps and every record reaches the consumer in order", "[tra
     CHECK(h.cpu->recorder == &rec);
 }
 
+TEST_CASE("records written past the limit go on in the next buffer, in order", "[trace]") {
+    // Translated code writes its records without comparing the cursor with the limit; its
+    // engine calls ring_full() once it returns (TraceRecorder::unchecked).
+    tests::CpuHarness h;
+    tools::Recorder rec(64);
+    CHECK(rec.unchecked == 64);
+    rec.attach(*h.cpu);
+    const u32 a = rec.define_block(def_of(0x1000, kBytesA, 4), kBytesA.data());
+    const u32 b = rec.define_block(def_of(0x2000, kBytesB, 3), kBytesB.data());
+    Collector out;
+    rec.start_consumer(out, nullptr, {});
+    u64 icount = 0;
+    u64 n = 0;
+    auto next = [&](bool checked) {
+        const u32 id = n % 2 == 0 ? a : b;
+        if (checked) {
+            rec.put_block(id, icount);
+        } else {
+            cpu::TraceRecord* r = rec.cursor;
+            *r = cpu::TraceRecord{id, 0, icount};
+            rec.cursor = r + 1;
+        }
+        icount += n % 2 == 0 ? 4 : 3;
+        ++n;
+    };
+    for (int round = 0; round < 5; ++round) {
+        while (rec.limit - rec.cursor > 10) {
+            next(true);
+        }
+        for (int i = 0; i < 63; ++i) { // the most one run may write unchecked
+            next(false);
+        }
+        REQUIRE(rec.cursor > rec.limit);
+        rec.ring_full();
+        CHECK(rec.cursor < rec.limit);
+    }
+    for (int i = 0; i < 100; ++i) {
+        next(true);
+    }
+    h.cpu->icount = icount;
+    rec.flush();
+    REQUIRE(out.spans.size() == n);
+    u64 at = 0;
+    bool in_order = true;
+    for (usize i = 0; i < out.spans.size(); ++i) {
+        in_order = in_order && out.spans[i].block == (i % 2 ? b : a) && out.spans[i].icount == at;
+        at += out.spans[i].count;
+    }
+    CHECK(in_order);
+    CHECK(out.insns == icount);
+    CHECK(rec.bad_records() == 0);
+    CHECK(rec.missing_insns() == 0);
+}
+
 TEST_CASE("a slow consumer makes the producer wait; nothing is dropped", "[trace]") {
     tests::CpuHarness h;
     tools::Recorder rec(16);

@@ -10,8 +10,32 @@
 
 namespace tools {
 
-BlockTable::BlockTable() {
+BlockTable::BlockTable() : m_index(usize{1} << 14) {
     m_recent.fill(cpu::kTraceTagFirst);
+    m_memory.fetch_add(m_index.size() * sizeof(HashSlot), std::memory_order_relaxed);
+}
+
+void BlockTable::index_insert(u64 h, u32 id) {
+    if (2 * (m_index_used + 1) > m_index.size()) {
+        std::vector<HashSlot> old(m_index.size() * 2);
+        old.swap(m_index);
+        m_memory.fetch_add(old.size() * sizeof(HashSlot), std::memory_order_relaxed);
+        for (const HashSlot& s : old) {
+            if (s.id != HashSlot::kEmpty) {
+                usize i = s.hash & (m_index.size() - 1);
+                while (m_index[i].id != HashSlot::kEmpty) {
+                    i = (i + 1) & (m_index.size() - 1);
+                }
+                m_index[i] = s;
+            }
+        }
+    }
+    usize i = h & (m_index.size() - 1);
+    while (m_index[i].id != HashSlot::kEmpty) {
+        i = (i + 1) & (m_index.size() - 1);
+    }
+    m_index[i] = HashSlot{h, id};
+    ++m_index_used;
 }
 
 BlockTable::~BlockTable() = default;
@@ -70,11 +94,10 @@ u32 BlockTable::define(const cpu::BlockDef& def, const u8* bytes) {
         return id;
     }
     const u64 h = hash(def, bytes);
-    auto [it, end] = m_by_hash.equal_range(h);
-    for (; it != end; ++it) {
-        if (same(it->second, def, bytes)) {
-            m_recent[slot] = it->second;
-            return it->second;
+    for (usize i = h & (m_index.size() - 1); m_index[i].id != HashSlot::kEmpty; i = (i + 1) & (m_index.size() - 1)) {
+        if (m_index[i].hash == h && same(m_index[i].id, def, bytes)) {
+            m_recent[slot] = m_index[i].id;
+            return m_index[i].id;
         }
     }
     const u32 id = m_size.load(std::memory_order_relaxed);
@@ -88,8 +111,7 @@ u32 BlockTable::define(const cpu::BlockDef& def, const u8* bytes) {
     Entry& e = m_segment_storage[seg][id & kSegmentMask];
     e.def = def;
     e.bytes = store_bytes(bytes, def.nbytes);
-    m_by_hash.emplace(h, id);
-    m_memory.fetch_add(32, std::memory_order_relaxed); // about one hash-index node
+    index_insert(h, id);
     m_recent[slot] = id;
     m_size.store(id + 1, std::memory_order_release);
     return id;

@@ -14,6 +14,7 @@ Recorder::Recorder(usize buffer_records) : m_capacity(buffer_records) {
     TX86_CHECK(reinterpret_cast<const u8*>(&needed) - reinterpret_cast<const u8*>(&cursor) ==
                    kNeededOffset,
                "trace: TraceRecorder::needed is not where translated code stores to it");
+    unchecked = std::min(kUncheckedRecords, buffer_records);
     std::unique_lock<std::mutex> lock(m_mu);
     m_current = take_buffer(lock);
     cursor = m_current->records.get();
@@ -56,7 +57,9 @@ Recorder::Buffer* Recorder::take_buffer(std::unique_lock<std::mutex>& lock) {
         }
         if (m_buffers.size() < kMaxBuffers) {
             auto b = std::make_unique<Buffer>();
-            b->records = std::make_unique<cpu::TraceRecord[]>(m_capacity);
+            // Room past the limit for what translated code writes unchecked (TraceRecorder);
+            // not zeroed, so the pages are committed only once written.
+            b->records = std::make_unique_for_overwrite<cpu::TraceRecord[]>(m_capacity + unchecked);
             b->refs = 1;
             m_buffers.push_back(std::move(b));
             return m_buffers.back().get();
@@ -138,6 +141,12 @@ void Recorder::hand_over(usize end) {
 
 void Recorder::ring_full() {
     const u64 cr3 = m_cpu ? m_cpu->s.cr3 : 0;
+    // Records written past the limit (by translated code, see TraceRecorder) go on in the
+    // next buffer; the full one keeps exactly m_capacity.
+    const cpu::TraceRecord* const over = m_current->records.get() + m_capacity;
+    const usize carried = cursor > over ? static_cast<usize>(cursor - over) : 0;
+    TX86_CHECK(carried < unchecked, "trace: translated code overran its record budget");
+    const bool carried_needed = carried != 0 && needed != 0;
     {
         std::unique_lock<std::mutex> lock(m_mu);
         if (buffer_needed()) {
@@ -154,9 +163,15 @@ void Recorder::ring_full() {
     }
     m_current->start_cr3 = cr3;
     m_handed = 0;
-    needed = 0;
+    // A carried record may be one a consumer needs (the flag was set for the full buffer):
+    // the new buffer inherits the flag then, a conservative answer.
+    needed = carried_needed ? 1 : 0;
     cursor = m_current->records.get();
     limit = cursor + m_capacity;
+    if (carried != 0) {
+        std::copy_n(over, carried, cursor);
+        cursor += carried;
+    }
 }
 
 void Recorder::start_consumer(StreamSink& head, SpanGate* gate, std::function<bool()> done,

@@ -6,7 +6,10 @@
 // records (record_decoder.h) and passes the instruction stream down a chain of sinks (filter,
 // trace-file writer, -d exec log), so the guest's thread only ever pays for the stores. A trace
 // never drops records: when the consumer falls behind, ring_full() waits for it (at most
-// kMaxBuffers buffers exist). Buffers are passed, never copied.
+// kMaxBuffers buffers exist). Buffers are passed, never copied. Translated code may write up
+// to TraceRecorder::unchecked records past a buffer's limit before its dispatcher calls
+// ring_full(); each buffer has room for them, and ring_full() copies them to the start of the
+// next buffer (so every buffer handed over still holds exactly its capacity).
 //
 // Sizes: buffers of 64 Ki records (1 MiB), a ring of 4 (256 Ki records, 4 MiB). The flight
 // recorder must keep at least the last 100 000 instructions: right after a switch three full
@@ -50,6 +53,9 @@ namespace tools {
 class Recorder final : public cpu::TraceRecorder {
   public:
     static constexpr usize kDefaultBufferRecords = usize{1} << 16;
+    /// TraceRecorder::unchecked, for buffers at least this large: translated code comes back
+    /// to its dispatcher at least every 64 Ki blocks.
+    static constexpr usize kUncheckedRecords = usize{1} << 16;
     /// Buffers kept for the flight recorder, the one being written included.
     static constexpr usize kRingBuffers = 4;
     /// Buffers in existence at most: the ring plus two the consumer may still hold.

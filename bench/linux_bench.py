@@ -60,6 +60,8 @@ def main():
     ap.add_argument("--tx86", default=os.path.join(TOP, "build", "tx86"))
     ap.add_argument("--only", choices=["tx86", "qemu"])
     ap.add_argument("--accel", default="jit", choices=["jit", "interp"], help="tx86 engine")
+    ap.add_argument("--tx86-args", default="",
+                    help="more tx86 options, e.g. '-flight 0' to measure without the flight recorder")
     ap.add_argument("--rounds", type=int, default=3,
                     help="boots and runs of each workload per emulator (the median counts)")
     ap.add_argument("--timeout", type=float, default=1800)
@@ -69,7 +71,7 @@ def main():
     guest = os.path.join(TOP, "cache", "guest")
     common = ["-m", "256", "-nographic", "-no-reboot", "-kernel", os.path.join(guest, "bzImage"),
               "-initrd", os.path.join(guest, "initrd.gz"), "-append", "console=ttyS0"]
-    argvs = {"tx86": [a.tx86, "-accel", a.accel] + common,
+    argvs = {"tx86": [a.tx86, "-accel", a.accel] + a.tx86_args.split() + common,
              "qemu": ["qemu-system-i386", "-display", "none"] + common}
     engines = [e for e in ("tx86", "qemu") if a.only in (None, e)]
     # This machine's speed drifts by up to 2x over minutes (other tenants), so the two

@@ -644,8 +644,8 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
         }
         // A recorder bounds the budget as well (record_budget); a block that does not fit in
         // it runs in the interpreter, so a small one cannot stop the CPU from making progress.
-        const i64 budget = b ? record_budget(end - cpu.icount) : 0;
-        if (!b || b->ninsns > static_cast<u64>(budget)) {
+        const i64 allowed = b ? record_budget(end - cpu.icount) : 0;
+        if (!b || b->ninsns > static_cast<u64>(allowed)) {
             ++m_ctx.stats.interp_steps;
             m_ctx.chain_block = nullptr;
             if (cpu::interp::step(cpu) == cpu::Status::Stop) {
@@ -665,7 +665,7 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
             }
             m_ctx.chain_block = nullptr;
         }
-        cpu.jit_budget_left = budget;
+        cpu.jit_budget_left = allowed;
         const u32 code = m_enter(&cpu.s, &m_ctx, b->entry_dispatch);
         ++m_ctx.stats.dispatches;
         ++m_ctx.stats.exits[code < 6 ? code : 0];

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // JitContext: the per-CPU data translated code reaches through r12 (jump cache, the chain
 // request of the last exit; the budget is Cpu::jit_budget_left, through rbx), the exit codes
-// blocks return to the dispatcher, and the counters `-d jit` prints. Register conventions of translated code: rbx = &cpu.s (CpuState),
-// r12 = &JitContext, r13 = the TLB bank for the block's privilege; everything else is scratch.
+// blocks return to the dispatcher, and the counters `-d jit` prints. Register conventions of
+// translated code: rbx = &cpu.s (CpuState), r12 = &JitContext, r13 = the TLB bank for the
+// block's privilege; everything else is scratch.
 #pragma once
 
 #include "base/types.h"

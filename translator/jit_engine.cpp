@@ -59,18 +59,14 @@ cpu::Status JitEngine::step_one(cpu::Cpu& cpu) {
     }
     set_max_block_insns(1);
     Block* b = block_at(cpu);
-    if (!b) {
+    // The interpreter also when a recorder has no room for the block's record (record_budget).
+    if (!b || record_budget(1) < 1) {
         const cpu::Status st = cpu::interp::step(cpu);
         cpu::flush_flags(cpu.s);
         return st;
     }
-    cpu.jit_budget_left = record_budget(1);
-    if (cpu.jit_budget_left < 1) {
-        const cpu::Status st = cpu::interp::step(cpu); // a recorder without room for records
-        cpu::flush_flags(cpu.s);
-        return st;
-    }
     cpu::flush_flags(cpu.s);
+    cpu.jit_budget_left = 1;
     const u32 code = m_enter(&cpu.s, &m_ctx, b->entry_dispatch);
     m_ctx.chain_block = nullptr;
     m_ctx.probe_miss = nullptr;

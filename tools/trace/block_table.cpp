@@ -15,6 +15,14 @@ BlockTable::BlockTable() : m_index(usize{1} << 14) {
     m_memory.fetch_add(m_index.size() * sizeof(HashSlot), std::memory_order_relaxed);
 }
 
+BlockTable::HashSlot& BlockTable::free_slot(u64 h) {
+    usize i = h & (m_index.size() - 1);
+    while (m_index[i].id != HashSlot::kEmpty) {
+        i = (i + 1) & (m_index.size() - 1);
+    }
+    return m_index[i];
+}
+
 void BlockTable::index_insert(u64 h, u32 id) {
     if (2 * (m_index_used + 1) > m_index.size()) {
         std::vector<HashSlot> old(m_index.size() * 2);
@@ -22,19 +30,11 @@ void BlockTable::index_insert(u64 h, u32 id) {
         m_memory.fetch_add(old.size() * sizeof(HashSlot), std::memory_order_relaxed);
         for (const HashSlot& s : old) {
             if (s.id != HashSlot::kEmpty) {
-                usize i = s.hash & (m_index.size() - 1);
-                while (m_index[i].id != HashSlot::kEmpty) {
-                    i = (i + 1) & (m_index.size() - 1);
-                }
-                m_index[i] = s;
+                free_slot(s.hash) = s;
             }
         }
     }
-    usize i = h & (m_index.size() - 1);
-    while (m_index[i].id != HashSlot::kEmpty) {
-        i = (i + 1) & (m_index.size() - 1);
-    }
-    m_index[i] = HashSlot{h, id};
+    free_slot(h) = HashSlot{h, id};
     ++m_index_used;
 }
 

@@ -69,6 +69,7 @@ class BlockTable {
     };
     std::vector<HashSlot> m_index;
     usize m_index_used = 0;
+    HashSlot& free_slot(u64 h); ///< the first empty slot of h's probe sequence
     void index_insert(u64 h, u32 id);
     /// Indexed by the low bits of the physical address: repeated interpreted instructions hit
     /// here without hashing.

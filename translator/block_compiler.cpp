@@ -556,6 +556,14 @@ void BlockCompiler::emit_cf_to_host() {
     }
 }
 
+u32 BlockCompiler::flags_of_cf_keeper() {
+    if ((m_deferred & cpu::kCF) == 0) {
+        return cpu::kArithFlags & ~cpu::kCF; // CF stays where it is, in EFLAGS or dead
+    }
+    m_a->bt(kDeferredFlags.r32(), 8);
+    return cpu::kArithFlags;
+}
+
 void BlockCompiler::emit_cf_op(x86::Inst::Id op) {
     // CLC (and), STC (or), CMC (xor) on CF where it is: r10 or memory.
     const u32 bits = op == x86::Inst::kIdAnd ? ~u32{0} : 0;

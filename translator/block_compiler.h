@@ -158,6 +158,11 @@ public:
     void flags_store(const asmjit::x86::Gp& value, u32 written);
     /// The guest's CF into the host's CF (ADC, SBB), wherever it is deferred or stored.
     void emit_cf_to_host();
+    /// For INC and DEC, which keep CF, right before the host instruction: the flags it will
+    /// leave for flags_written(). A CF deferred in r10 is put into the host's CF (which the
+    /// host's INC/DEC keeps as well), so all six are captured at once, with no merge, and a
+    /// fused Jcc may use the host flags.
+    u32 flags_of_cf_keeper();
     /// CLC (kIdAnd), STC (kIdOr), CMC (kIdXor) on the guest's CF wherever it is.
     void emit_cf_op(asmjit::x86::Inst::Id op);
 

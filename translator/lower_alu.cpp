@@ -81,28 +81,37 @@ template <Alu Op> void emit_alu(BlockCompiler& bc) {
     } else {
         dst = bc.gpr_op(0);
     }
+    if (Op == Alu::Xor && is_reg(in, 0) && is_reg(in, 1) && in.op[0].reg == in.op[1].reg &&
+        in.op[0].high_byte == in.op[1].high_byte) {
+        // xor r, r: the classic zeroing idiom (nothing to read first).
+        if (dst.isReg()) {
+            a.emit(x86::Inst::kIdXor, dst, dst);
+        } else {
+            a.xor_(sized(x86::esi, size), sized(x86::esi, size));
+            a.emit(x86::Inst::kIdMov, dst, sized(x86::esi, size));
+        }
+        bc.flags_written(cpu::kArithFlags, logic);
+        return;
+    }
+    // The source as an operand of the host instruction itself where x86 allows it (at most
+    // one of the two in memory); else through esi.
     Operand src;
     if (is_imm(in, 1)) {
         src = imm(imm_of(in, size));
     } else if (is_mem(in, 1)) {
         bc.mem_host(mmu::Access::Read, size);
-        a.mov(sized(x86::esi, size), x86::ptr(x86::rdx, 0, size));
-        src = sized(x86::esi, size);
+        src = x86::ptr(x86::rdx, 0, size);
     } else {
-        a.emit(x86::Inst::kIdMov, sized(x86::esi, size), bc.gpr_op(1));
+        src = bc.gpr_op(1);
+    }
+    if (src.isMem() && dst.isMem()) {
+        a.emit(x86::Inst::kIdMov, sized(x86::esi, size), src);
         src = sized(x86::esi, size);
     }
     if (Op == Alu::Adc || Op == Alu::Sbb) {
         bc.emit_cf_to_host();
     }
-    if (Op == Alu::Xor && is_reg(in, 0) && is_reg(in, 1) && in.op[0].reg == in.op[1].reg &&
-        in.op[0].high_byte == in.op[1].high_byte) {
-        // xor r, r: the classic zeroing idiom.
-        a.xor_(sized(x86::esi, size), sized(x86::esi, size));
-        a.emit(x86::Inst::kIdMov, dst, sized(x86::esi, size));
-    } else {
-        emit_op(a, Op, dst, src);
-    }
+    emit_op(a, Op, dst, src);
     bc.flags_written(cpu::kArithFlags, logic);
 }
 
@@ -229,8 +238,18 @@ template <Un Op> void emit_unary(BlockCompiler& bc) {
         dst = x86::ptr(x86::rdx, 0, size);
     }
     switch (Op) {
-    case Un::Inc: a.emit(x86::Inst::kIdInc, dst); bc.flags_written(cpu::kArithFlags & ~cpu::kCF); break;
-    case Un::Dec: a.emit(x86::Inst::kIdDec, dst); bc.flags_written(cpu::kArithFlags & ~cpu::kCF); break;
+    case Un::Inc: {
+        const u32 written = bc.flags_of_cf_keeper();
+        a.emit(x86::Inst::kIdInc, dst);
+        bc.flags_written(written);
+        break;
+    }
+    case Un::Dec: {
+        const u32 written = bc.flags_of_cf_keeper();
+        a.emit(x86::Inst::kIdDec, dst);
+        bc.flags_written(written);
+        break;
+    }
     case Un::Not: a.emit(x86::Inst::kIdNot, dst); break;
     case Un::Neg: a.emit(x86::Inst::kIdNeg, dst); bc.flags_written(cpu::kArithFlags); break;
     }
@@ -245,16 +264,30 @@ bool can_cmov(const DecodedInsn& in, u32 flags) {
 void emit_cmov(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     const DecodedInsn& in = bc.insn();
+    Operand src;
     if (is_mem(in, 1)) {
         bc.mem_host(mmu::Access::Read, 4); // the source is read whatever the condition
-        a.mov(x86::esi, x86::dword_ptr(x86::rdx));
+        src = x86::dword_ptr(x86::rdx);
     } else {
-        a.emit(x86::Inst::kIdMov, x86::esi, bc.gpr_op(1));
+        src = bc.gpr_op(1);
     }
-    a.emit(x86::Inst::kIdMov, x86::edi, bc.gpr_op(0));
-    bc.load_flags_for_cond(in.opcode & 0xF);
-    a.cmov(static_cast<x86::CondCode>(in.opcode & 0xF), x86::edi, x86::esi);
-    a.emit(x86::Inst::kIdMov, bc.gpr_op(0), x86::edi);
+    const Operand dst = bc.gpr_op(0);
+    // CMOV's destination must be a register: a cached one directly, else edi (which always
+    // goes back, as a false condition leaves it unchanged).
+    const x86::Gp to = dst.isReg() ? dst.as<x86::Gp>() : x86::edi;
+    if (!dst.isReg()) {
+        a.emit(x86::Inst::kIdMov, x86::edi, dst);
+    }
+    bc.load_flags_for_cond(in.opcode & 0xF); // clobbers eax and ecx only
+    const auto cc = static_cast<x86::CondCode>(in.opcode & 0xF);
+    if (src.isReg()) {
+        a.cmov(cc, to, src.as<x86::Gp>());
+    } else {
+        a.cmov(cc, to, src.as<x86::Mem>());
+    }
+    if (!dst.isReg()) {
+        a.emit(x86::Inst::kIdMov, dst, x86::edi);
+    }
 }
 
 bool can_setcc(const DecodedInsn& in, u32 flags) { return (is_reg(in, 0) || is_mem(in, 0)) && mem_ok(in, flags); }

@@ -27,26 +27,34 @@ bool can_imul(const DecodedInsn& in, u32 flags) {
 void emit_imul(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     const DecodedInsn& in = bc.insn();
+    Operand src;
     if (in.op[1].kind == OperandKind::Mem) {
         bc.mem_host(mmu::Access::Read, 4);
-        a.mov(x86::esi, x86::dword_ptr(x86::rdx));
+        src = x86::dword_ptr(x86::rdx);
     } else {
-        a.emit(x86::Inst::kIdMov, x86::esi, bc.gpr_op(1));
+        src = bc.gpr_op(1);
     }
+    // The product in a cached destination directly, else in edi (then stored).
+    const Operand dst = bc.gpr_op(0);
+    const x86::Gp res = dst.isReg() ? dst.as<x86::Gp>() : x86::edi;
     if (in.nops == 3) {
-        a.imul(x86::edi, x86::esi, static_cast<i32>(in.imm));
+        a.emit(x86::Inst::kIdImul, res, src, imm(static_cast<i32>(in.imm)));
     } else {
-        a.emit(x86::Inst::kIdMov, x86::edi, bc.gpr_op(0));
-        a.imul(x86::edi, x86::esi);
+        if (!dst.isReg()) {
+            a.mov(x86::edi, dst.as<x86::Mem>());
+        }
+        a.emit(x86::Inst::kIdImul, res, src);
     }
-    a.emit(x86::Inst::kIdMov, bc.gpr_op(0), x86::edi);
+    if (!dst.isReg()) {
+        a.mov(dst.as<x86::Mem>(), x86::edi);
+    }
     if (!bc.flags_live(cpu::kArithFlags)) {
         return;
     }
     a.setc(x86::al);
     a.movzx(x86::eax, x86::al);
     a.imul(x86::eax, x86::eax, static_cast<i32>(cpu::kCF | cpu::kOF));
-    a.test(x86::edi, x86::edi);
+    a.test(res, res);
     a.pushfq();
     a.pop(x86::rcx);
     a.and_(x86::ecx, static_cast<i32>(cpu::kSF | cpu::kZF | cpu::kPF));

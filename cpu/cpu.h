@@ -171,6 +171,7 @@ public:
     }
 
     mmu::PhysMap& phys() { return m_phys; }
+    const mmu::PhysMap& phys() const { return m_phys; }
     CpuEnv& env() { return m_env; }
     void set_engine(ExecutionEngine* e) { m_engine = e; }
     /// True when the physical memory map changed since the TLB last looked (A20, PAM, ROM
@@ -187,6 +188,9 @@ public:
     /// to its dispatcher (which sets it; each block entry subtracts the block's length).
     /// Translated code checks nothing else at block entry.
     i64 jit_budget_left = 0;
+    /// Whether translated code may read RAM without the TLB while paging is off
+    /// (translator/block_key.h, kKeyDirectRam); tests turn it off to reach the TLB's paths.
+    bool jit_direct_ram = true;
     /// Makes translated code return to its dispatcher at the next block entry: for whoever
     /// raises an interrupt line or asks for a stop, on the CPU's thread. (The budget lives here,
     /// not in the translator, so that no pointer ties the two objects' lifetimes.)

@@ -31,6 +31,12 @@ struct CpuLayout {
     cpu::TraceRecord** trace_cursor = nullptr;
     /// PhysMap's chunk masks of code pages (mmu/chunk_masks.h), indexed by page number.
     const u64* code_chunks = nullptr;
+    /// For blocks keyed kKeyDirectRam: physical [direct_lo, direct_hi) is plain RAM at
+    /// direct_host + address (JitEngine::direct_window; empty when lo == hi). A change of the
+    /// physical map flushes every block, so the window compiled into one stays true.
+    uptr direct_host = 0; ///< host address of physical address 0 (within the window only)
+    u32 direct_lo = 0;
+    u32 direct_hi = 0;
 };
 
 class BlockCompiler;
@@ -236,6 +242,8 @@ private:
     bool emit_rel32(u8 opcode, const void* target);
     void emit_icount_adjust(i64 delta);
     void seg_host_impl(unsigned seg, mmu::Access acc, unsigned size, bool aligned, bool chunk_test);
+    /// seg_host's TLB lookup of the linear address in ecx (the part after the segment).
+    void emit_tlb_check(mmu::Access acc, unsigned size, bool aligned, bool chunk_test);
     /// After the full check of a group's first access (rdx, ecx, r8 as seg_host leaves them):
     /// r9 = host address of base + 0 when the group's span is on the page with its access.
     void emit_group_start(const MemGroup& g);

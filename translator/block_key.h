@@ -15,6 +15,9 @@ enum KeyBits : u32 {
     kKeyPE = 1u << 4,
     kKeyVM = 1u << 5,
     kKeyCs4G = 1u << 6,    ///< CS limit is 4 GiB: near branches need no limit check
+    /// Paging off, A20 on, no watchpoint: a linear address is the physical one, so reads in
+    /// the RAM window (CpuLayout::direct_host) go straight to host memory, without the TLB.
+    kKeyDirectRam = 1u << 7,
     kKeySegShift = 8,      ///< two bits per segment register ES..GS: SegClass
 };
 
@@ -65,6 +68,9 @@ inline u32 block_flags(const cpu::Cpu& c) {
     }
     if (c.s.seg[cpu::kCs].limit == 0xFFFFFFFFu) {
         f |= kKeyCs4G;
+    }
+    if (c.jit_direct_ram && !c.paging() && c.phys().a20() && c.watchpoints().empty()) {
+        f |= kKeyDirectRam;
     }
     for (unsigned i = 0; i < 6; ++i) {
         f |= u32{seg_class(c, i)} << (kKeySegShift + 2 * i);

@@ -78,8 +78,10 @@ u32 jit_exec_insn(cpu::Cpu* cpu, const cpu::DecodedInsn* insn, Block* block) {
         ++cpu->icount;
         // A watchpoint hit (the access went here: watched pages have no fast tags) ends the
         // block after the instruction, so the debugger stops exactly there.
+        // A changed physical map (RAM remapped, A20) flushes every block in the dispatcher:
+        // blocks keyed kKeyDirectRam compiled the old map's RAM window into their reads.
         if (s.rip != fallthrough || !block->valid || (s.eflags & cpu::kTF) ||
-            cpu->debug_hit.kind != cpu::DebugHit::None) [[unlikely]] {
+            cpu->debug_hit.kind != cpu::DebugHit::None || cpu->phys_changed()) [[unlikely]] {
             return kExitNext;
         }
         if (!if_before && (s.eflags & cpu::kIF) && cpu->intr_line) [[unlikely]] {

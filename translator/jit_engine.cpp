@@ -413,6 +413,9 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
     // The block whose exit asks to be chained here (flush_all above clears it) lends its
     // register assignment, so that the chained jump can skip the reload.
     const Block* pred = m_ctx.chain_block && m_ctx.chain_block->valid ? m_ctx.chain_block : nullptr;
+    if (key.flags & kKeyDirectRam) {
+        direct_window(cpu.phys(), key.phys_pc);
+    }
     const BlockCompiler::Sizes size = m_compiler->compile(
         *b, {m_code.cursor(), m_code.free_bytes(), m_code.cold_cursor(), m_code.cold_free_bytes()}, pred);
     if (size.hot == 0) {
@@ -439,6 +442,38 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
     ++m_ctx.stats.blocks_translated;
     m_ctx.stats.insns_translated += b->ninsns;
     return b;
+}
+
+void JitEngine::direct_window(const mmu::PhysMap& phys, u64 phys_pc) {
+    // The runs of plain RAM (each page at the same offset from its host address) once per
+    // physical map: run() flushes every block when the map changes. A block reads directly
+    // in the run its code is in (the decompressor's data lies above 1 MiB with its code, a
+    // real-mode program's below the VGA window with its own); none for code in ROM.
+    if (m_direct_generation != phys.generation()) {
+        m_direct_generation = phys.generation();
+        m_direct_runs.clear();
+        for (u64 pa = 0; pa < mmu::PhysMap::kSpace;) {
+            const u8* const base = phys.ram_ptr(pa);
+            if (!base) {
+                pa += mmu::PhysMap::kPageSize;
+                continue;
+            }
+            u64 end = pa + mmu::PhysMap::kPageSize;
+            while (end < mmu::PhysMap::kSpace && phys.ram_ptr(end) == base + (end - pa)) {
+                end += mmu::PhysMap::kPageSize;
+            }
+            m_direct_runs.push_back({pa, end, reinterpret_cast<uptr>(base) - pa});
+            pa = end;
+        }
+    }
+    m_layout.direct_lo = m_layout.direct_hi = 0;
+    for (const DirectRun& r : m_direct_runs) {
+        if (phys_pc >= r.lo && phys_pc < r.hi) {
+            m_layout.direct_host = r.host;
+            m_layout.direct_lo = static_cast<u32>(r.lo);
+            m_layout.direct_hi = static_cast<u32>(std::min<u64>(r.hi, 0xFFFFF000u));
+        }
+    }
 }
 
 std::FILE* JitEngine::perf_map() {
@@ -596,6 +631,9 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
         if (cpu.phys().generation() != m_phys_generation) {
             m_phys_generation = cpu.phys().generation();
             flush_all();
+            if (cpu.phys_changed()) {
+                cpu.tlb_flush_all(); // no TLB hit may reach the old map either
+            }
         }
         if (cpu.recorder != m_recorder || cpu.debug_generation != m_debug_generation) [[unlikely]] {
             // Blocks were emitted for another recorder, or chained past what are now

@@ -68,6 +68,13 @@ private:
     i64 record_budget(u64 budget);
     struct BlockCacheLine;
     BlockCacheLine& cache_line(const BlockKey& key);
+    /// Sets CpuLayout's RAM window for a kKeyDirectRam block whose code is at `phys_pc`.
+    void direct_window(const mmu::PhysMap& phys, u64 phys_pc);
+    struct DirectRun {
+        u64 lo, hi;
+        uptr host; ///< host address of physical 0, valid in [lo, hi)
+    };
+    std::vector<DirectRun> m_direct_runs;
     static std::FILE* perf_map(); ///< TX86_PERF_MAP=1: perf's JIT symbol file, else nullptr
     static void write_perf_symbols(const Block& b);
     void invalidate_block(Block* b);
@@ -101,6 +108,7 @@ private:
     std::vector<std::unique_ptr<Block>> m_blocks;
     std::unordered_map<u64, std::vector<Block*>> m_by_page; ///< physical page -> its blocks
     u64 m_phys_generation = 0;
+    u64 m_direct_generation = 0; ///< the physical map's generation the RAM window is for
     u32 m_max_block_insns;
     uptr m_last_addend = 0; ///< TLB addend of the page find_block last looked up
     cpu::TraceRecorder* m_recorder = nullptr; ///< the recorder blocks were emitted for

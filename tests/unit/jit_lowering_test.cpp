@@ -31,8 +31,11 @@ template <typename T> std::vector<u8> le(T v) {
 /// Runs `code` at 0x1002 with `data` poked, on the interpreter or the translator, after an
 /// FNINIT at 0x1000: the reset state's x87 (a full tag word, every exception unmasked) would
 /// send the first FLD to a stack fault and every later x87 instruction to the interpreter.
-void run(tests::CpuHarness& h, bool jit, const std::vector<u8>& code, const std::vector<Data>& data) {
+/// Paging is off: `direct` lets the translator read RAM without the TLB (kKeyDirectRam).
+void run(tests::CpuHarness& h, bool jit, const std::vector<u8>& code, const std::vector<Data>& data,
+         bool direct = true) {
     h.cpu->set_engine(jit ? static_cast<cpu::ExecutionEngine*>(&h.jit) : &h.interp);
+    h.cpu->jit_direct_ram = direct;
     std::vector<u8> program = {0xdb, 0xe3}; // fninit
     program.insert(program.end(), code.begin(), code.end());
     h.poke(0x1000, program);
@@ -62,11 +65,14 @@ void require_same(tests::CpuHarness& a, tests::CpuHarness& b) {
     tests::require_same_memory(a, b, 0x2000, 0x8000);
 }
 
+/// The interpreter against the translator, with its direct RAM reads and through the TLB.
 void compare_engines(const std::vector<u8>& code, const std::vector<Data>& data) {
-    tests::CpuHarness ref, jit;
+    tests::CpuHarness ref, jit, tlb;
     run(ref, false, code, data);
     run(jit, true, code, data);
+    run(tlb, true, code, data, false);
     require_same(ref, jit);
+    require_same(ref, tlb);
 }
 
 } // namespace
@@ -318,11 +324,15 @@ TEST_CASE("jit blocks: memory groups, SETcc into a register in memory, loops ins
         {0x2ff4, le(0x89abcdefu)}, {0x2ffc, le(0x01234567u)}, {0x3000, le(0x76543210u)},
         {0x2400, le(0xdeadbeefu)}, {0x2404, le(0x0badf00du)},
     };
-    tests::CpuHarness ref, jit;
+    // Through the TLB (groups that write are not formed in blocks that read RAM directly).
+    tests::CpuHarness ref, jit, direct;
     run(ref, false, code, data);
-    run(jit, true, code, data);
+    run(jit, true, code, data, false);
+    run(direct, true, code, data);
     require_same(ref, jit);
+    require_same(ref, direct);
     tests::require_same_memory(ref, jit, 0x1000, 0x2000);
+    tests::require_same_memory(ref, direct, 0x1000, 0x2000);
     CHECK(jit.jit.stats().mem_groups > 0);
     CHECK(jit.jit.stats().mem_group_accesses > 0);
     CHECK(jit.jit.stats().self_loops > 0);
@@ -346,4 +356,24 @@ TEST_CASE("jit blocks: a chained jump between blocks caching the same registers 
     run(jit, true, code, {});
     require_same(ref, jit);
     CHECK(jit.jit.stats().chains_noreload >= 2);
+}
+
+TEST_CASE("jit blocks: reads without the TLB while paging is off stop at the end of RAM", "[jit]") {
+    // The harness's RAM ends at 16 MiB. mov esi,0xFFFFFC / mov edi,0x2800 / mov ecx,3 /
+    // L: mov eax,[esi] (the last dword) / mov ebx,[esi+2] (across the end) / mov edx,[esi+4]
+    // (past it) / movzx ebp,word [esi+3] / store the four at edi / add edi,16 / dec ecx /
+    // jnz L / hlt
+    const std::vector<u8> code = {
+        0xbe, 0xfc, 0xff, 0xff, 0x00, 0xbf, 0x00, 0x28, 0x00, 0x00, 0xb9, 0x03,
+        0x00, 0x00, 0x00, 0x8b, 0x06, 0x8b, 0x5e, 0x02, 0x8b, 0x56, 0x04, 0x0f,
+        0xb7, 0x6e, 0x03, 0x89, 0x07, 0x89, 0x5f, 0x04, 0x89, 0x57, 0x08, 0x89,
+        0x6f, 0x0c, 0x83, 0xc7, 0x10, 0x49, 0x75, 0xe3, 0xf4,
+    };
+    const std::vector<Data> data = {{0xFFFFFC, le(0x44332211u)}};
+    tests::CpuHarness ref, jit;
+    run(ref, false, code, data);
+    run(jit, true, code, data);
+    require_same(ref, jit);
+    tests::require_same_memory(ref, jit, 0x2800, 0x2830);
+    CHECK(ref.peek(0x2800) == 0x11); // the last dword was read
 }

@@ -1110,9 +1110,10 @@ BlockCompiler::Sizes BlockCompiler::compile(Block& b, const Dest& dst, const Blo
     m_groups = groups_off ? MemGroupPlan{} : plan_mem_groups(b.insns.get(), b.ninsns, m_native);
     if (b.key.flags & kKeyDirectRam) {
         // A group's first access checks a writing group's page through the TLB entry, which a
-        // direct read (seg_host_impl) does not look up: such groups are not formed here.
+        // direct read (seg_host_impl) does not look up: such groups must begin with a write.
         for (u32 i = 0; i < m_groups.role.size(); ++i) {
-            if (m_groups.role[i] != MemGroupPlan::kNone && m_groups.groups[m_groups.group[i]].write) {
+            const MemGroup* g = m_groups.role[i] != MemGroupPlan::kNone ? &m_groups.groups[m_groups.group[i]] : nullptr;
+            if (g && g->write && !g->first_writes) {
                 m_groups.role[i] = MemGroupPlan::kNone;
             }
         }

@@ -191,7 +191,7 @@ MemGroupPlan plan_mem_groups(const DecodedInsn* insns, u32 n, const std::vector<
                 cur = static_cast<int>(plan.groups.size());
                 cur_key = f.key;
                 cur_end = f.disp + f.size;
-                plan.groups.push_back(MemGroup{f.disp, f.disp, 0, f.writes_memory});
+                plan.groups.push_back(MemGroup{f.disp, f.disp, 0, f.writes_memory, f.writes_memory});
                 members_of.push_back(0);
                 plan.role[i] = MemGroupPlan::kFirst;
                 plan.group[i] = static_cast<u16>(cur);

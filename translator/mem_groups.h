@@ -19,6 +19,7 @@ struct MemGroup {
     i64 disp_min = 0;   ///< lowest displacement of any access
     i64 span = 0;       ///< bytes from disp_min to the end of the highest access
     bool write = false; ///< some access writes: the first checks the page is writable
+    bool first_writes = false; ///< the first access itself writes (its check is the TLB's)
 };
 
 struct MemGroupPlan {

@@ -453,16 +453,16 @@ void JitEngine::direct_window(const mmu::PhysMap& phys, u64 phys_pc) {
         m_direct_generation = phys.generation();
         m_direct_runs.clear();
         for (u64 pa = 0; pa < mmu::PhysMap::kSpace;) {
-            const u8* const base = phys.ram_ptr(pa);
-            if (!base) {
+            const uptr base = reinterpret_cast<uptr>(phys.ram_ptr(pa));
+            if (base == 0) {
                 pa += mmu::PhysMap::kPageSize;
                 continue;
             }
             u64 end = pa + mmu::PhysMap::kPageSize;
-            while (end < mmu::PhysMap::kSpace && phys.ram_ptr(end) == base + (end - pa)) {
+            while (end < mmu::PhysMap::kSpace && reinterpret_cast<uptr>(phys.ram_ptr(end)) == base + (end - pa)) {
                 end += mmu::PhysMap::kPageSize;
             }
-            m_direct_runs.push_back({pa, end, reinterpret_cast<uptr>(base) - pa});
+            m_direct_runs.push_back({pa, end, base - pa});
             pa = end;
         }
     }

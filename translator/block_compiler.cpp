@@ -590,7 +590,7 @@ u32 BlockCompiler::flags_of_cf_keeper() {
     if ((m_deferred & cpu::kCF) == 0) {
         return cpu::kArithFlags & ~cpu::kCF; // CF stays where it is, in EFLAGS or dead
     }
-    m_a->bt(kDeferredFlags.r32(), 8);
+    emit_cf_to_host(); // from r10
     return cpu::kArithFlags;
 }
 
@@ -1107,17 +1107,8 @@ BlockCompiler::Sizes BlockCompiler::compile(Block& b, const Dest& dst, const Blo
         const char* v = std::getenv("TX86_JIT_MEMGROUPS");
         return v && std::string_view(v) == "0";
     }();
-    m_groups = groups_off ? MemGroupPlan{} : plan_mem_groups(b.insns.get(), b.ninsns, m_native);
-    if (b.key.flags & kKeyDirectRam) {
-        // A group's first access checks a writing group's page through the TLB entry, which a
-        // direct read (seg_host_impl) does not look up: such groups must begin with a write.
-        for (u32 i = 0; i < m_groups.role.size(); ++i) {
-            const MemGroup* g = m_groups.role[i] != MemGroupPlan::kNone ? &m_groups.groups[m_groups.group[i]] : nullptr;
-            if (g && g->write && !g->first_writes) {
-                m_groups.role[i] = MemGroupPlan::kNone;
-            }
-        }
-    }
+    m_groups = groups_off ? MemGroupPlan{}
+                          : plan_mem_groups(b.insns.get(), b.ninsns, m_native, (b.key.flags & kKeyDirectRam) != 0);
     if (!cache_off) {
         m_use_cache = choose_cached_regs();
     }

@@ -77,9 +77,10 @@ u32 jit_exec_insn(cpu::Cpu* cpu, const cpu::DecodedInsn* insn, Block* block) {
         s.rip = cpu->next_rip;
         ++cpu->icount;
         // A watchpoint hit (the access went here: watched pages have no fast tags) ends the
-        // block after the instruction, so the debugger stops exactly there.
-        // A changed physical map (RAM remapped, A20) flushes every block in the dispatcher:
-        // blocks keyed kKeyDirectRam compiled the old map's RAM window into their reads.
+        // block after the instruction, so the debugger stops exactly there. So does a changed
+        // physical map (a port write to the PAM registers or A20, a device's MMIO): the
+        // dispatcher flushes every block and the TLB (blocks keyed kKeyDirectRam compiled the
+        // old map's RAM window into their reads).
         if (s.rip != fallthrough || !block->valid || (s.eflags & cpu::kTF) ||
             cpu->debug_hit.kind != cpu::DebugHit::None || cpu->phys_changed()) [[unlikely]] {
             return kExitNext;
@@ -90,13 +91,13 @@ u32 jit_exec_insn(cpu::Cpu* cpu, const cpu::DecodedInsn* insn, Block* block) {
             return kExitNext;
         }
         if (insn->info().attrs & cpu::kIoPriv) [[unlikely]] {
-            // A device access (port I/O) may have raised an interrupt, asked the CPU to stop
-            // or remapped memory: the dispatcher must see it before the next instruction, as
-            // the interpreter would.
+            // A device access (port I/O) may have raised an interrupt or asked the CPU to stop
+            // (a remapped memory was handled above): the dispatcher must see it before the
+            // next instruction, as the interpreter would.
             // An interrupt the guest keeps masked (IF=0: printk's polling of the UART, the
             // PIT calibration loop) cannot be taken before the next instruction either; the
             // block that follows STI, POPF or IRET sees it on entry.
-            if ((cpu->intr_line && (s.eflags & cpu::kIF)) || cpu->nmi_line || cpu->phys_changed() ||
+            if ((cpu->intr_line && (s.eflags & cpu::kIF)) || cpu->nmi_line ||
                 cpu->stop_requested.load(std::memory_order_relaxed)) {
                 return kExitNext;
             }

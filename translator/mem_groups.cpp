@@ -127,7 +127,8 @@ constexpr i64 kMaxSpan = 2048;
 
 } // namespace
 
-MemGroupPlan plan_mem_groups(const DecodedInsn* insns, u32 n, const std::vector<bool>& native) {
+MemGroupPlan plan_mem_groups(const DecodedInsn* insns, u32 n, const std::vector<bool>& native,
+                             bool reads_skip_tlb) {
     MemGroupPlan plan;
     plan.role.assign(n, MemGroupPlan::kNone);
     plan.group.assign(n, 0);
@@ -171,7 +172,10 @@ MemGroupPlan plan_mem_groups(const DecodedInsn* insns, u32 n, const std::vector<
         }
         if (f.eligible) {
             bool joined = false;
-            if (cur >= 0 && f.key == cur_key) {
+            // With reads_skip_tlb, a group's `write` is its first access's: a write after a
+            // first read stays an ordinary access (the group goes on past it).
+            if (cur >= 0 && f.key == cur_key &&
+                !(reads_skip_tlb && f.writes_memory && !plan.groups[static_cast<usize>(cur)].write)) {
                 MemGroup& g = plan.groups[static_cast<usize>(cur)];
                 const i64 lo = std::min(g.disp_min, f.disp);
                 const i64 hi = std::max(cur_end, f.disp + f.size);
@@ -191,7 +195,7 @@ MemGroupPlan plan_mem_groups(const DecodedInsn* insns, u32 n, const std::vector<
                 cur = static_cast<int>(plan.groups.size());
                 cur_key = f.key;
                 cur_end = f.disp + f.size;
-                plan.groups.push_back(MemGroup{f.disp, f.disp, 0, f.writes_memory, f.writes_memory});
+                plan.groups.push_back(MemGroup{f.disp, f.disp, 0, f.writes_memory});
                 members_of.push_back(0);
                 plan.role[i] = MemGroupPlan::kFirst;
                 plan.group[i] = static_cast<u16>(cur);

@@ -19,7 +19,6 @@ struct MemGroup {
     i64 disp_min = 0;   ///< lowest displacement of any access
     i64 span = 0;       ///< bytes from disp_min to the end of the highest access
     bool write = false; ///< some access writes: the first checks the page is writable
-    bool first_writes = false; ///< the first access itself writes (its check is the TLB's)
 };
 
 struct MemGroupPlan {
@@ -31,7 +30,10 @@ struct MemGroupPlan {
 };
 
 /// Plans the groups of a block; `native[i]` says whether instruction i is lowered to host code
-/// (interpreter calls end every group).
-MemGroupPlan plan_mem_groups(const cpu::DecodedInsn* insns, u32 n, const std::vector<bool>& native);
+/// (interpreter calls end every group). `reads_skip_tlb`: the block's reads do not look up
+/// their TLB entry (kKeyDirectRam), so a write joins a group only when its first access
+/// writes too (the first checks a writing group's page through that entry).
+MemGroupPlan plan_mem_groups(const cpu::DecodedInsn* insns, u32 n, const std::vector<bool>& native,
+                             bool reads_skip_tlb = false);
 
 } // namespace translator

@@ -80,3 +80,26 @@ TEST_CASE("memory groups: a span wider than the limit starts no group", "[jit]")
     const MemGroupPlan p = plan({0x8b, 0x85, 0x00, 0xf8, 0xff, 0xff, 0x8b, 0x8d, 0x00, 0x08, 0x00, 0x00});
     CHECK(p.role == std::vector<u8>(2, MemGroupPlan::kNone));
 }
+
+TEST_CASE("memory groups: with reads past the TLB, a write joins only a group whose first access writes", "[jit]") {
+    // mov eax,[ebp-8] / mov ecx,[ebp-12] / add [ebp-16],eax / mov edx,[ebp-4]
+    const std::vector<cpu::DecodedInsn> insns =
+        decode_all({0x8b, 0x45, 0xf8, 0x8b, 0x4d, 0xf4, 0x01, 0x45, 0xf0, 0x8b, 0x55, 0xfc});
+    const std::vector<bool> native(insns.size(), true);
+    const MemGroupPlan p = translator::plan_mem_groups(insns.data(), 4, native, true);
+    REQUIRE(p.groups.size() == 1);
+    CHECK(p.role == std::vector<u8>{MemGroupPlan::kFirst, MemGroupPlan::kMember, MemGroupPlan::kNone,
+                                     MemGroupPlan::kMember});
+    CHECK_FALSE(p.groups[0].write);
+    // A group that begins with a write takes later writes as before.
+    // add [ebp-16],eax / mov ecx,[ebp-12] / mov [ebp-8],ecx
+    const std::vector<cpu::DecodedInsn> w = decode_all({0x01, 0x45, 0xf0, 0x8b, 0x4d, 0xf4, 0x89, 0x4d, 0xf8});
+    const MemGroupPlan q = translator::plan_mem_groups(w.data(), 3, std::vector<bool>(3, true), true);
+    REQUIRE(q.groups.size() == 1);
+    CHECK(q.role == std::vector<u8>{MemGroupPlan::kFirst, MemGroupPlan::kMember, MemGroupPlan::kMember});
+    CHECK(q.groups[0].write);
+    // Without the flag, the first example's ADD joins (and makes the group a writer).
+    const MemGroupPlan r = translator::plan_mem_groups(insns.data(), 4, native);
+    CHECK(r.role[2] == MemGroupPlan::kMember);
+    CHECK(r.groups[0].write);
+}

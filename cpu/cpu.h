@@ -184,17 +184,19 @@ public:
     /// Runs up to `budget` instructions.
     RunExit run(u64 budget);
     void request_stop() { stop_requested.store(true, std::memory_order_relaxed); }
-    /// The translator's budget: instructions translated code may still run before it returns
-    /// to its dispatcher (which sets it; each block entry subtracts the block's length).
-    /// Translated code checks nothing else at block entry.
-    i64 jit_budget_left = 0;
+    /// The translator's budget, as the instruction count translated code may reach before it
+    /// returns to its dispatcher (which sets it): a block enters only if its whole length fits.
+    /// Translated code checks nothing else at block entry. (A limit rather than a count left:
+    /// the entry compares the count it updates anyway with it, instead of subtracting from a
+    /// second counter in memory, a load and a store per block.)
+    u64 jit_icount_limit = 0;
     /// Whether translated code may read RAM without the TLB while paging is off
     /// (translator/block_key.h, kKeyDirectRam); tests turn it off to reach the TLB's paths.
     bool jit_direct_ram = true;
     /// Makes translated code return to its dispatcher at the next block entry: for whoever
     /// raises an interrupt line or asks for a stop, on the CPU's thread. (The budget lives here,
     /// not in the translator, so that no pointer ties the two objects' lifetimes.)
-    void kick_translated_code() { jit_budget_left = 0; }
+    void kick_translated_code() { jit_icount_limit = 0; }
 
     // ---- exceptions ----
     /// Records a fault (vector with error code) and returns Status::Fault.

@@ -62,6 +62,7 @@ usize ShadowSpaces::memory_bytes() const {
 // ---- spaces ----
 
 bool ShadowSpaces::select(const SpaceKey& key) {
+    ++m_epoch; // a CR3 load flushes even when the space stays
     Space& cur = m_spaces[m_cur];
     if (cur.live && cur.key == key) {
         return false;
@@ -202,6 +203,7 @@ void ShadowSpaces::clear(u32 space) {
 
 void ShadowSpaces::flush_all(const SpaceKey& key) {
     ++m_stats.flushes;
+    ++m_epoch;
     for (u32 i = 0; i < m_spaces.size(); ++i) {
         if (m_spaces[i].live) {
             kill(i);
@@ -225,6 +227,7 @@ void ShadowSpaces::drop(u32 slot) {
     m_wtags.unlink(slot); // (a no-op for entries that never had write access)
     e = TlbEntry{};
     ++m_drops;
+    ++m_epoch;
 }
 
 TlbEntry& ShadowSpaces::install(unsigned u, u64 vpn, const TlbFill& f) {
@@ -301,6 +304,7 @@ void ShadowSpaces::grant_or_code_only(TlbEntry& e, u64 page) {
 
 void ShadowSpaces::flush_page(u64 vpn) {
     ++m_stats.page_flushes;
+    ++m_epoch; // INVLPG of a page no entry holds still ends what was predicted through it
     for (u32 i = 0; i < m_spaces.size(); ++i) {
         if (m_spaces[i].live) {
             invalidate_vpn(i, vpn);

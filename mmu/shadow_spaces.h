@@ -73,6 +73,11 @@ public:
 
     void watched_write(u64 pa, unsigned size, u64 old_value, u64 new_value) override;
 
+    /// Moves whenever a translation may have changed or gone: a TLB flush (whole or a page),
+    /// a space selected (a CR3 load, even of the same space) and any entry dropped (a watched
+    /// paging-structure write, an eviction). Translated code keeps return predictions only
+    /// while it stands (translator/jit_context.h, ReturnPrediction).
+    const u64* epoch() const { return &m_epoch; }
     TlbStats& stats() { return m_stats; }
     usize watched_pages() const { return m_users.pages(); }
     u32 live_spaces() const;
@@ -149,6 +154,7 @@ private:
     TableUsers m_users;
     std::vector<TableUse> m_scratch;
     u64 m_drops = 0; ///< entries dropped so far (for the stats of write traps)
+    u64 m_epoch = 0; ///< see epoch()
     TlbStats m_stats;
 };
 

@@ -43,6 +43,10 @@ struct ChainSlot {
     /// Cross-page exits: the TLB addend the target page must still have for the chained jump
     /// to be taken (patched with the jump; 1, never a real addend, while unchained).
     uptr* expect = nullptr;
+    /// A return exit (ReturnPrediction, jit_context.h): no jump to patch (`jmp` is null); the
+    /// target's entry goes into this word, which RETs jump through. Taken from a RET in another
+    /// block, whose registers are not this block's, so always the reloading entry.
+    u8** code_word = nullptr;
 };
 
 struct Block {
@@ -56,6 +60,8 @@ struct Block {
     u64 tail_lin = 0;
     u64 tail_phys = 0;
     uptr tail_addend = 0;
+    /// The TLB addend (host - linear) of its page: fixed by the key (physical and linear pc).
+    uptr page_addend = 0;
     u8* code = nullptr;   ///< start of the host code's hot part (CodeBuffer)
     u32 code_size = 0;
     u8* cold = nullptr;   ///< ... and of its cold part

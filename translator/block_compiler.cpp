@@ -30,6 +30,8 @@ constexpr i32 kOffSegBase = offsetof(cpu::Segment, base);
 constexpr i32 kCtxChainBlock = offsetof(JitContext, chain_block);
 constexpr i32 kCtxChainSlot = offsetof(JitContext, chain_slot);
 constexpr i32 kCtxJumpCache = offsetof(JitContext, jump_cache);
+constexpr i32 kCtxRetStack = offsetof(JitContext, ret_stack);
+constexpr i32 kCtxTlbEpoch = offsetof(JitContext, tlb_epoch);
 
 constexpr i32 kTlbReadTag = offsetof(cpu::TlbEntry, read_tag);
 constexpr i32 kTlbWriteTag = offsetof(cpu::TlbEntry, write_tag);
@@ -831,19 +833,74 @@ void BlockCompiler::exit_static(u64 target_eip) {
     StaticExit e{as.newLabel(), as.newLabel(), target_eip, static_cast<u8>(m_exits.size()), !same_page,
                  as.newLabel()};
     if (!same_page) {
-        // Another page: the chained jump is taken only while the TLB maps that page to the
-        // host page it had when chained (its fetch entry and addend are checked inline).
-        const i32 slot = static_cast<i32>(((target_lin >> 12) & (cpu::Cpu::kTlbSize - 1)) * 64);
-        as.mov(x86::rax, imm(target_lin & ~u64{0xFFF}));
-        as.cmp(x86::rax, x86::qword_ptr(kTlb, slot + static_cast<i32>(offsetof(cpu::TlbEntry, exec_tag))));
-        as.jne(e.stub);
-        as.mov(x86::rax, x86::qword_ptr(kTlb, slot + kTlbAddend));
-        as.cmp(x86::rax, x86::qword_ptr(e.expect));
-        as.jne(e.stub);
+        emit_page_check(target_lin, e.stub, e.expect);
     }
     as.bind(e.jmp);
     as.long_().jmp(e.stub);
     m_exits.push_back(e);
+}
+
+void BlockCompiler::emit_page_check(u64 target_lin, Label fail, Label expect) {
+    // A chained jump to another page is taken only while the TLB maps that page to the host
+    // page it had when chained (its fetch entry and addend are checked inline). Uses rax.
+    x86::Assembler& as = *m_a;
+    const i32 slot = static_cast<i32>(((target_lin >> 12) & (cpu::Cpu::kTlbSize - 1)) * 64);
+    as.mov(x86::rax, imm(target_lin & ~u64{0xFFF}));
+    as.cmp(x86::rax, x86::qword_ptr(kTlb, slot + static_cast<i32>(offsetof(cpu::TlbEntry, exec_tag))));
+    as.jne(fail);
+    as.mov(x86::rax, x86::qword_ptr(kTlb, slot + kTlbAddend));
+    as.cmp(x86::rax, x86::qword_ptr(expect));
+    as.jne(fail);
+}
+
+void BlockCompiler::push_return_prediction(u64 ret_eip) {
+    // Only where the RET can check the same tag (a flat CS: the tag has no room for a base),
+    // for a return to this block's page (ReturnPrediction says why), and with both exits free
+    // (a CALL ends its block, so nothing took them yet). After the push: the slot is that of
+    // the return address's dword.
+    if (m_block->key.cs_base != 0 || (ret_eip >> 12) != (m_block->key.lin_pc >> 12) || !m_exits.empty()) {
+        return;
+    }
+    x86::Assembler& as = *m_a;
+    StaticExit e{as.newLabel(), as.newLabel(), ret_eip, static_cast<u8>(m_exits.size()), false, as.newLabel()};
+    e.ret_exit = true;
+    as.emit(x86::Inst::kIdMov, x86::edx, gpr(cpu::kRsp, 4));
+    as.and_(x86::edx, static_cast<i32>(kReturnStackMask));
+    as.mov(x86::rcx, imm(ret_eip | u64{m_block->key.flags} << 32));
+    as.mov(x86::qword_ptr(kCtx, x86::rdx, 3, kCtxRetStack + offsetof(ReturnPrediction, tag)), x86::rcx);
+    as.lea(x86::rcx, x86::ptr(e.jmp));
+    as.mov(x86::qword_ptr(kCtx, x86::rdx, 3, kCtxRetStack + offsetof(ReturnPrediction, code_word)), x86::rcx);
+    as.mov(x86::rcx, x86::qword_ptr(kCtx, kCtxTlbEpoch));
+    as.mov(x86::rcx, x86::qword_ptr(x86::rcx));
+    as.mov(x86::qword_ptr(kCtx, x86::rdx, 3, kCtxRetStack + offsetof(ReturnPrediction, epoch)), x86::rcx);
+    m_exits.push_back(e);
+}
+
+void BlockCompiler::exit_return_eax(i32 esp_moved) {
+    x86::Assembler& as = *m_a;
+    as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
+    if (m_block->key.cs_base != 0) {
+        emit_probe_jump_cache();
+        return;
+    }
+    spill_cached();
+    flags_all_in_r10();
+    Label miss = as.newLabel();
+    as.emit(x86::Inst::kIdMov, x86::edx, gpr(cpu::kRsp, 4));
+    as.sub(x86::edx, esp_moved); // back to the return address's dword
+    as.and_(x86::edx, static_cast<i32>(kReturnStackMask));
+    as.mov(x86::rcx, imm(u64{m_block->key.flags} << 32));
+    as.or_(x86::rcx, x86::rax); // rax: the target, zero-extended
+    as.cmp(x86::rcx, x86::qword_ptr(kCtx, x86::rdx, 3, kCtxRetStack + offsetof(ReturnPrediction, tag)));
+    as.jne(miss);
+    as.mov(x86::rcx, x86::qword_ptr(kCtx, kCtxTlbEpoch));
+    as.mov(x86::rcx, x86::qword_ptr(x86::rcx));
+    as.cmp(x86::rcx, x86::qword_ptr(kCtx, x86::rdx, 3, kCtxRetStack + offsetof(ReturnPrediction, epoch)));
+    as.jne(miss);
+    as.mov(x86::rcx, x86::qword_ptr(kCtx, x86::rdx, 3, kCtxRetStack + offsetof(ReturnPrediction, code_word)));
+    as.jmp(x86::qword_ptr(x86::rcx));
+    as.bind(miss);
+    emit_probe_jump_cache(false);
 }
 
 void BlockCompiler::reload_tlb_bank() {
@@ -863,8 +920,8 @@ void BlockCompiler::emit_prologue() {
     // same guest registers in the same host registers comes to m_entry_noreload (its exits
     // store them but leave them in place: a reload right after waited on those stores, block
     // after block). The budget is the one check: whatever needs the dispatcher (an interrupt
-    // or NMI line raised, a stop request) sets it to zero (Cpu::kick_translated_code), so no
-    // block tests the lines themselves.
+    // or NMI line raised, a stop request) sets its limit to zero (Cpu::kick_translated_code),
+    // so no block tests the lines themselves.
     as.bind(m_entry);
     reload_cached();
     as.bind(m_entry_noreload);
@@ -875,15 +932,19 @@ void BlockCompiler::emit_prologue() {
 void BlockCompiler::emit_entry_accounting() {
     x86::Assembler& as = *m_a;
     const u32 n = m_block->ninsns;
-    as.sub(x86::qword_ptr(kState, m_layout.budget), static_cast<i32>(n));
-    as.jl(m_budget_exit);
+    // The count after the block against the limit (unsigned: a kick's limit 0 stops any
+    // block). The record is written before the check but kept (rbp advanced) only after it.
+    as.mov(x86::rcx, x86::qword_ptr(kState, m_layout.icount));
     if (m_layout.trace_cursor) {
-        emit_trace_record(); // leaves icount in rcx: the add needs no second load
-        as.add(x86::rcx, static_cast<i32>(n));
-        as.mov(x86::qword_ptr(kState, m_layout.icount), x86::rcx);
-    } else {
-        as.add(x86::qword_ptr(kState, m_layout.icount), static_cast<i32>(n));
+        emit_trace_record();
     }
+    as.add(x86::rcx, static_cast<i32>(n));
+    as.cmp(x86::rcx, x86::qword_ptr(kState, m_layout.icount_limit));
+    as.ja(m_budget_exit);
+    if (m_layout.trace_cursor) {
+        as.add(kTraceCur, static_cast<i32>(sizeof(cpu::TraceRecord)));
+    }
+    as.mov(x86::qword_ptr(kState, m_layout.icount), x86::rcx);
 }
 
 void BlockCompiler::emit_tail_check() {
@@ -915,11 +976,10 @@ void BlockCompiler::emit_trace_record() {
     // The cursor lives in rbp from block to block: kept in the recorder's field, its load and
     // store made a chain through memory from each block to the next, which cost more than the
     // stores themselves (pipe 1.29 s against 1.11 s without the chain, 0.95 s with no record).
+    // icount is in rcx (emit_entry_accounting); the caller advances the cursor.
     x86::Assembler& as = *m_a;
     as.mov(x86::qword_ptr(kTraceCur), static_cast<i32>(m_block->trace_id)); // aux = 0
-    as.mov(x86::rcx, x86::qword_ptr(kState, m_layout.icount));
     as.mov(x86::qword_ptr(kTraceCur, 8), x86::rcx);
-    as.add(kTraceCur, static_cast<i32>(sizeof(cpu::TraceRecord)));
     if (m_block->trace_needed) {
         as.mov(x86::rdx, imm(reinterpret_cast<u64>(m_layout.trace_cursor)));
         as.mov(x86::byte_ptr(x86::rdx, cpu::TraceRecorder::kNeededOffset), 1);
@@ -1073,14 +1133,16 @@ void BlockCompiler::emit_slow_paths() {
     }
     as.align(AlignMode::kData, 8);
     for (const StaticExit& e : m_exits) {
-        if (e.cross_page) {
+        if (e.ret_exit) {
+            as.bind(e.jmp); // the code word: compile() points it at the stub
+            as.embedUInt64(0);
+        } else if (e.cross_page) {
             as.bind(e.expect);
             as.embedUInt64(1);
         }
     }
     as.bind(m_budget_exit);
     emit_merge_all();
-    as.add(x86::qword_ptr(kState, m_layout.budget), static_cast<i32>(m_block->ninsns));
     as.mov(x86::eax, static_cast<u32>(start_eip));
     as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
     as.mov(x86::eax, kExitBudget);
@@ -1298,10 +1360,14 @@ BlockCompiler::Sizes BlockCompiler::compile_once(Block& b, const Dest& dst) {
     }
     for (const StaticExit& e : m_exits) {
         ChainSlot& s = b.slots[e.slot];
-        s.jmp = at(e.jmp);
+        s.jmp = e.ret_exit ? nullptr : at(e.jmp);
         s.stub = at(e.stub);
         s.target = nullptr;
         s.expect = e.cross_page ? reinterpret_cast<uptr*>(at(e.expect)) : nullptr;
+        s.code_word = e.ret_exit ? reinterpret_cast<u8**>(at(e.jmp)) : nullptr;
+        if (s.code_word) {
+            *s.code_word = s.stub;
+        }
     }
     return sizes;
 }

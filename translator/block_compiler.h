@@ -22,7 +22,7 @@ namespace translator {
 /// the shared epilogue.
 struct CpuLayout {
     i32 icount = 0;
-    i32 budget = 0; ///< Cpu::jit_budget_left
+    i32 icount_limit = 0; ///< Cpu::jit_icount_limit
     i32 tlb_bank[2] = {};
     i32 cpu_from_state = 0; ///< &cpu - &cpu.s
     u8* epilogue = nullptr; ///< restores host registers and returns eax to the dispatcher
@@ -175,6 +175,12 @@ public:
     /// Block exits for lowerings of control transfers (the last instruction of a block).
     void exit_static(u64 target_eip);          ///< chainable when on the block's page
     void exit_dynamic_eax();                   ///< new EIP in eax: jump cache, then dispatcher
+    /// A RET's exit (new EIP in eax, ESP already moved up by `esp_moved`): its return
+    /// prediction (ReturnPrediction), then as exit_dynamic_eax.
+    void exit_return_eax(i32 esp_moved);
+    /// A CALL returning to `ret_eip`, after its push: stores a ReturnPrediction for the block's
+    /// extra chainable exit, the return exit. Uses rcx and rdx. Before the CALL's own exit.
+    void push_return_prediction(u64 ret_eip);
     void end_taken() { m_end = BlockEnd::Taken; }
 
     /// Calls `fn(Cpu*, arg)` (SysV) in the middle of a lowering, with cpu.icount exact at this
@@ -296,7 +302,9 @@ private:
         u8 slot;
         bool cross_page;
         asmjit::Label expect; ///< cross-page: the patched expected TLB addend (8 bytes)
+        bool ret_exit = false; ///< a return exit: `jmp` labels its code word, no jump
     };
+    void emit_page_check(u64 target_lin, asmjit::Label fail, asmjit::Label expect);
     std::vector<StaticExit> m_exits;
     asmjit::Label m_exit_label; ///< common "return eax" tail
     asmjit::Label m_budget_exit;

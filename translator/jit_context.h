@@ -47,6 +47,38 @@ inline u32 jump_cache_index(u64 lin) {
     return static_cast<u32>((lin ^ (lin >> kJumpCacheBits)) & (kJumpCacheSize - 1));
 }
 
+/// One return prediction, in a small table indexed by the guest's stack pointer. A guest CALL
+/// stores there the address it will return to (with its block's key flags), the TLB epoch
+/// (mmu::ShadowSpaces::epoch) and its block's return exit: a chainable exit of the CALL's
+/// block towards that address, chained by storing the target's entry in a code word instead
+/// of patching a jump (unchained, the word leads to the exit's stub, which asks the dispatcher
+/// for the chain). A RET that finds its target, mode and the same epoch in the entry of its
+/// stack slot jumps through the word. Without a match it probes the jump cache, whose lines
+/// the returns of a busy callee (a PIC thunk, a getc) scatter over 4 MiB.
+///
+/// Why the epoch is enough: the return address is on the CALL's page (else no prediction), so
+/// at the CALL the TLB maps it as when the CALL's block was entered, and a return exit is
+/// chained only to a block found through that mapping (JitEngine::chain). The epoch moves with
+/// every TLB flush, space switch and dropped entry, so while it stands the mapping does too.
+/// Unlike the jump cache's check, it needs no load from the TLB entry of the code page, which
+/// no data access keeps in the host's cache.
+///
+/// Indexed by ESP rather than by a pushed and popped top: a top in memory made every CALL and
+/// RET wait on the one before (pipe 8MB 5% slower). Any entry whose tag and epoch match leads
+/// to the right block, whoever stored it, so the table is only a cache: unbalanced calls,
+/// other stacks and collisions just miss.
+struct ReturnPrediction {
+    u64 tag = ~u64{0}; ///< return EIP | key flags << 32 (key flags never reach 0xFFFFFFFF)
+    u8* const* code_word = nullptr;
+    u64 epoch = 0;
+    u64 unused = 0;
+};
+static_assert(sizeof(ReturnPrediction) == 32);
+/// Slots: 256 dwords of stack (1 KiB) before two frames share one.
+constexpr u32 kReturnStackSize = 256;
+/// (ESP & this) * 8 is the byte offset of the slot.
+constexpr u32 kReturnStackMask = (kReturnStackSize - 1) << 2;
+
 struct JitStats {
     u64 blocks_translated = 0;
     u64 insns_translated = 0;
@@ -56,6 +88,7 @@ struct JitStats {
     u64 dispatches = 0;         ///< returns to the dispatcher
     u64 chains = 0;             ///< jumps patched block to block
     u64 chains_noreload = 0;    ///< ... of them past the register reload (same registers)
+    u64 return_chains = 0;      ///< ... of them return exits (ReturnPrediction)
     u64 helper_calls = 0;       ///< interpreter handler calls (fallbacks and slow paths)
     u64 interp_steps = 0;       ///< instructions run by the interpreter outside any block
     u64 jump_cache_fills = 0;
@@ -85,6 +118,8 @@ struct JitContext {
     u16 x87_guest_fcw = 0;
     u16 x87_host_fcw = 0x037F;
     alignas(16) u8 x87_tmp[16] = {};
+    const u64* tlb_epoch = nullptr; ///< mmu::ShadowSpaces::epoch of the CPU
+    alignas(16) ReturnPrediction ret_stack[kReturnStackSize];
     JitStats stats;
 };
 

@@ -66,7 +66,7 @@ cpu::Status JitEngine::step_one(cpu::Cpu& cpu) {
         return st;
     }
     cpu::flush_flags(cpu.s);
-    cpu.jit_budget_left = 1;
+    cpu.jit_icount_limit = cpu.icount + 1;
     const u32 code = m_enter(&cpu.s, &m_ctx, b->entry_dispatch);
     m_ctx.chain_block = nullptr;
     m_ctx.probe_miss = nullptr;
@@ -91,7 +91,7 @@ JitEngine::~JitEngine() {
 
 void JitEngine::init(cpu::Cpu& cpu) {
     m_cpu = &cpu;
-    m_layout.budget = disp(&cpu.jit_budget_left, cpu);
+    m_layout.icount_limit = disp(&cpu.jit_icount_limit, cpu);
     m_layout.icount = disp(&cpu.icount, cpu);
     // The host x87 control word translated code restores after computing on the x87.
     __asm__ volatile("fnstcw %0" : "=m"(m_ctx.x87_host_fcw));
@@ -160,6 +160,7 @@ void JitEngine::init(cpu::Cpu& cpu) {
     m_map.reserve(1 << 16);
     m_block_cache = std::make_unique<BlockCacheLine[]>(kBlockCacheSize);
     m_ctx.jump_cache = m_jump_cache.get();
+    m_ctx.tlb_epoch = cpu.tlb_spaces().epoch();
     m_compiler = std::make_unique<BlockCompiler>(m_layout, m_ctx);
     m_phys_generation = cpu.phys().generation();
     if (base::log_enabled(base::kLogJit)) {
@@ -182,7 +183,11 @@ void JitEngine::unchain(Block* from, unsigned slot) {
     }
     auto& in = s.target->incoming;
     in.erase(std::remove(in.begin(), in.end(), std::pair<Block*, u8>(from, static_cast<u8>(slot))), in.end());
-    patch_jump(s.jmp, s.stub);
+    if (s.code_word) {
+        *s.code_word = s.stub;
+    } else {
+        patch_jump(s.jmp, s.stub);
+    }
     if (s.expect) {
         *s.expect = 1;
     }
@@ -191,8 +196,11 @@ void JitEngine::unchain(Block* from, unsigned slot) {
 
 void JitEngine::chain(Block* from, unsigned slot, Block* to, uptr addend) {
     ChainSlot& s = from->slots[slot];
-    if (s.jmp == nullptr || (s.target == to && (!s.expect || *s.expect == addend))) {
+    if ((s.jmp == nullptr && s.code_word == nullptr) || (s.target == to && (!s.expect || *s.expect == addend))) {
         return;
+    }
+    if (s.code_word && addend != from->page_addend) {
+        return; // a return exit leads only where the CALL's page maps (ReturnPrediction)
     }
     unchain(from, slot);
     if (s.expect) {
@@ -200,11 +208,16 @@ void JitEngine::chain(Block* from, unsigned slot, Block* to, uptr addend) {
     }
     // Past the reload when `from` leaves every register `to` caches in the host register `to`
     // expects it in (exits store the cached registers but keep them).
-    bool same_registers = true;
+    bool same_registers = s.code_word == nullptr;
     for (unsigned r = 0; r < 8; ++r) {
         same_registers &= to->cached_in[r] < 0 || to->cached_in[r] == from->cached_in[r];
     }
-    patch_jump(s.jmp, same_registers ? to->entry_noreload : to->entry);
+    if (s.code_word) {
+        *s.code_word = to->entry;
+        ++m_ctx.stats.return_chains;
+    } else {
+        patch_jump(s.jmp, same_registers ? to->entry_noreload : to->entry);
+    }
     if (same_registers) {
         ++m_ctx.stats.chains_noreload;
     }
@@ -300,6 +313,8 @@ void JitEngine::flush_all() {
     std::fill_n(m_block_cache.get(), kBlockCacheSize, BlockCacheLine{});
     m_by_page.clear();
     std::fill_n(m_jump_cache.get(), kJumpCacheSize, JumpCacheEntry{});
+    // Return predictions lead into the code about to be reused.
+    std::fill_n(m_ctx.ret_stack, kReturnStackSize, ReturnPrediction{});
     m_code.reset_to(m_code_mark);
     m_ctx.chain_block = nullptr;
 }
@@ -386,6 +401,7 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
     auto blk = std::make_unique<Block>();
     Block* b = blk.get();
     b->key = key;
+    b->page_addend = reinterpret_cast<uptr>(host) - static_cast<uptr>(key.lin_pc);
     b->ninsns = static_cast<u32>(insns.size());
     b->nbytes = static_cast<u32>(off);
     b->tail_len = tail.len;
@@ -699,7 +715,7 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
             }
             m_ctx.chain_block = nullptr;
         }
-        cpu.jit_budget_left = allowed;
+        cpu.jit_icount_limit = cpu.icount + static_cast<u64>(allowed);
         const u32 code = m_enter(&cpu.s, &m_ctx, b->entry_dispatch);
         ++m_ctx.stats.dispatches;
         ++m_ctx.stats.exits[code < 6 ? code : 0];
@@ -724,14 +740,15 @@ void JitEngine::print_stats(std::FILE* out) const {
     std::fprintf(out,
                  "jit: blocks translated %llu (%llu instructions, %llu lowered natively), "
                  "invalidated %llu, cache flushes %llu\n"
-                 "jit: dispatcher returns %llu, chains patched %llu (%llu past the register reload), jump-cache fills %llu, "
+                 "jit: dispatcher returns %llu, chains patched %llu (%llu past the register reload, %llu return exits), "
+                 "jump-cache fills %llu, "
                  "block-cache misses %llu, interpreter calls %llu, interpreter steps %llu, "
                  "writes to code pages %llu\n",
                  (unsigned long long)s.blocks_translated, (unsigned long long)s.insns_translated,
                  (unsigned long long)s.insns_native, (unsigned long long)s.blocks_invalidated,
                  (unsigned long long)s.flushes, (unsigned long long)s.dispatches,
                  (unsigned long long)s.chains, (unsigned long long)s.chains_noreload,
-                 (unsigned long long)s.jump_cache_fills,
+                 (unsigned long long)s.return_chains, (unsigned long long)s.jump_cache_fills,
                  (unsigned long long)s.map_lookups,
                  (unsigned long long)s.helper_calls, (unsigned long long)s.interp_steps,
                  (unsigned long long)s.smc_writes);

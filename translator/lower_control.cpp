@@ -53,6 +53,7 @@ void emit_call(BlockCompiler& bc) {
     stack_host(bc, -4, mmu::Access::Write);
     a.mov(x86::dword_ptr(x86::rdx), static_cast<u32>(bc.next_eip()));
     a.emit(x86::Inst::kIdSub, bc.gpr(cpu::kRsp, 4), 4);
+    bc.push_return_prediction(bc.next_eip());
     bc.exit_static(rel_target(bc));
     bc.end_taken();
 }
@@ -66,7 +67,7 @@ void emit_ret(BlockCompiler& bc) {
     a.mov(x86::eax, x86::dword_ptr(x86::rdx));
     const i32 release = in.id == InsnId::RET_Iw ? static_cast<i32>(in.imm & 0xFFFF) : 0;
     a.emit(x86::Inst::kIdAdd, bc.gpr(cpu::kRsp, 4), 4 + release);
-    bc.exit_dynamic_eax();
+    bc.exit_return_eax(4 + release);
     bc.end_taken();
 }
 
@@ -91,6 +92,7 @@ template <bool Call> void emit_indirect(BlockCompiler& bc) {
         stack_host(bc, -4, mmu::Access::Write);
         a.mov(x86::dword_ptr(x86::rdx), static_cast<u32>(bc.next_eip()));
         a.emit(x86::Inst::kIdSub, bc.gpr(cpu::kRsp, 4), 4);
+        bc.push_return_prediction(bc.next_eip());
     }
     a.mov(x86::eax, x86::esi);
     bc.exit_dynamic_eax();

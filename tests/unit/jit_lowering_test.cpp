@@ -377,3 +377,61 @@ TEST_CASE("jit blocks: reads without the TLB while paging is off stop at the end
     tests::require_same_memory(ref, jit, 0x2800, 0x2830);
     CHECK(ref.peek(0x2800) == 0x11); // the last dword was read
 }
+
+namespace {
+
+/// Linear page 0x5000 maps physical 0x5000 or 0x6000; both hold `call F / add edi,N / jmp back`
+/// (N = 1 and 0x100). F flips the mapping on odd ECX (XOR of the page-table entry, then the
+/// flush `flush` names) and returns. So a RET returns through its CALL's return prediction
+/// on even passes (chaining the return exit) and must not on odd ones: the page it returns to
+/// is no longer the CALL's.
+void returns_across_a_remap(bool by_cr3_reload) {
+    // 1002: mov eax,0x10000 / mov cr3,eax / mov eax,cr0 / or eax,0x80000000 / mov cr0,eax /
+    // mov esp,0x3000 / mov ecx,8 / xor edi,edi / 1021: jmp 0x5000 / 1026: dec ecx / jnz 1021 /
+    // mov [0x2800],edi / hlt
+    const std::vector<u8> code = {
+        0xb8, 0x00, 0x00, 0x01, 0x00, 0x0f, 0x22, 0xd8, 0x0f, 0x20, 0xc0, 0x0d,
+        0x00, 0x00, 0x00, 0x80, 0x0f, 0x22, 0xc0, 0xbc, 0x00, 0x30, 0x00, 0x00,
+        0xb9, 0x08, 0x00, 0x00, 0x00, 0x31, 0xff, 0xe9, 0xda, 0x3f, 0x00, 0x00,
+        0x49, 0x75, 0xf8, 0x89, 0x3d, 0x00, 0x28, 0x00, 0x00, 0xf4,
+    };
+    // 1100: test cl,1 / jz r / xor dword [0x11014],0x3000 / invlpg [0x5000] / r: ret
+    const std::vector<u8> f_invlpg = {0xf6, 0xc1, 0x01, 0x74, 0x11, 0x81, 0x35, 0x14, 0x10, 0x01, 0x00, 0x00,
+                                      0x30, 0x00, 0x00, 0x0f, 0x01, 0x3d, 0x00, 0x50, 0x00, 0x00, 0xc3};
+    // 1100: test cl,1 / jz r / xor dword [0x11014],0x3000 / mov eax,cr3 / mov cr3,eax / r: ret
+    const std::vector<u8> f_cr3 = {0xf6, 0xc1, 0x01, 0x74, 0x10, 0x81, 0x35, 0x14, 0x10, 0x01, 0x00,
+                                   0x00, 0x30, 0x00, 0x00, 0x0f, 0x20, 0xd8, 0x0f, 0x22, 0xd8, 0xc3};
+    // call 0x1100 (from 0x5000) / add edi,1 / jmp 0x1026; and with add edi,0x100
+    const std::vector<u8> page1 = {0xe8, 0xfb, 0xc0, 0xff, 0xff, 0x83, 0xc7, 0x01, 0xe9, 0x19, 0xc0, 0xff, 0xff};
+    const std::vector<u8> page2 = {0xe8, 0xfb, 0xc0, 0xff, 0xff, 0x81, 0xc7, 0x00,
+                                   0x01, 0x00, 0x00, 0xe9, 0x16, 0xc0, 0xff, 0xff};
+    // Page directory at 0x10000, its one table at 0x11000 mapping the first 4 MiB onto
+    // itself (present, writable).
+    std::vector<u8> table(4096);
+    for (u32 i = 0; i < 1024; ++i) {
+        const u32 pte = i << 12 | 3;
+        std::memcpy(&table[i * 4], &pte, 4);
+    }
+    const std::vector<Data> data = {{0x1100, by_cr3_reload ? f_cr3 : f_invlpg},
+                                    {0x5000, page1},
+                                    {0x6000, page2},
+                                    {0x10000, le(0x11003u)},
+                                    {0x11000, table}};
+    tests::CpuHarness ref, jit;
+    run(ref, false, code, data);
+    run(jit, true, code, data);
+    require_same(ref, jit);
+    // Even passes stay on their page, odd ones move: four returns onto each.
+    CHECK(jit.cpu->s.gpr[cpu::kRdi] == 0x404u);
+    CHECK(jit.jit.stats().return_chains >= 2);
+}
+
+} // namespace
+
+TEST_CASE("jit blocks: a RET whose page INVLPG remapped does not follow its CALL's prediction", "[jit]") {
+    returns_across_a_remap(false);
+}
+
+TEST_CASE("jit blocks: a RET whose page a CR3 reload remapped does not follow its CALL's prediction", "[jit]") {
+    returns_across_a_remap(true);
+}

@@ -1198,6 +1198,12 @@ void BlockCompiler::mark_native() {
         const Lowering& l = lt.fn[static_cast<usize>(m_block->insns[i].id)];
         m_native[i] = l.can && l.can(m_block->insns[i], m_block->key.flags);
     }
+    // STI as a block's last instruction (at a page end): its shadow is in the next block,
+    // which a pending interrupt must not precede; the interpreter's STI sets inhibit_irq,
+    // which the dispatcher honours.
+    if (m_block->ninsns != 0 && m_block->insns[m_block->ninsns - 1].id == cpu::InsnId::STI) {
+        m_native[m_block->ninsns - 1] = false;
+    }
 }
 
 BlockCompiler::Sizes BlockCompiler::compile_once(Block& b, const Dest& dst) {

@@ -23,6 +23,7 @@ namespace translator {
 struct CpuLayout {
     i32 icount = 0;
     i32 icount_limit = 0; ///< Cpu::jit_icount_limit
+    i32 intr_line = 0;    ///< Cpu::intr_line (a bool)
     i32 tlb_bank[2] = {};
     i32 cpu_from_state = 0; ///< &cpu - &cpu.s
     u8* epilogue = nullptr; ///< restores host registers and returns eax to the dispatcher

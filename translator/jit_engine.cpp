@@ -92,6 +92,7 @@ JitEngine::~JitEngine() {
 void JitEngine::init(cpu::Cpu& cpu) {
     m_cpu = &cpu;
     m_layout.icount_limit = disp(&cpu.jit_icount_limit, cpu);
+    m_layout.intr_line = disp(&cpu.intr_line, cpu);
     m_layout.icount = disp(&cpu.icount, cpu);
     // The host x87 control word translated code restores after computing on the x87.
     __asm__ volatile("fnstcw %0" : "=m"(m_ctx.x87_host_fcw));

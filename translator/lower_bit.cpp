@@ -21,21 +21,34 @@ bool is_mem0(const DecodedInsn& in) { return in.op[0].kind == OperandKind::Mem; 
 
 enum class Bt { Test, Set, Reset, Complement };
 
+/// A register bit index into memory: the bit string starts at the operand and the index is
+/// signed, so the dword holding the bit is at EA + (index >> 5) * 4 (32-bit operands only; the
+/// kernel's test_bit and friends on bitmaps run it hundreds of times per fork+exec).
+bool bit_string(const DecodedInsn& in) { return is_mem0(in) && in.op[1].kind != OperandKind::Imm; }
+
 template <Bt Op> bool can_bt(const DecodedInsn& in, u32 flags) {
     if ((in.opsize != 4 && in.opsize != 2) || !mem_ok(in, flags)) {
         return false;
     }
-    // A register bit index into memory addresses outside the operand: the interpreter.
-    return in.op[1].kind == OperandKind::Imm || !is_mem0(in);
+    return !bit_string(in) || (in.opsize == 4 && in.addrsize == 4);
 }
 
 template <Bt Op> void emit_bt(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     const DecodedInsn& in = bc.insn();
     const unsigned size = in.opsize;
+    const mmu::Access acc = Op == Bt::Test ? mmu::Access::Read : mmu::Access::Write;
     Operand dst = bc.gpr_op(0);
-    if (is_mem0(in)) {
-        bc.mem_host(Op == Bt::Test ? mmu::Access::Read : mmu::Access::Write, size);
+    if (bit_string(in)) {
+        // Not through mem_host: its memory group (if any) would assume the plain address.
+        bc.emit_ea();
+        a.emit(x86::Inst::kIdMov, x86::esi, bc.gpr_op(1));
+        a.sar(x86::esi, 5);
+        a.lea(x86::ecx, x86::ptr(x86::ecx, x86::esi, 2)); // wraps at 4 GiB as the guest's
+        bc.seg_host(in.mem.seg, acc, 4);
+        dst = x86::ptr(x86::rdx, 0, 4);
+    } else if (is_mem0(in)) {
+        bc.mem_host(acc, size);
         dst = x86::ptr(x86::rdx, 0, size);
     }
     Operand bit;
@@ -43,6 +56,9 @@ template <Bt Op> void emit_bt(BlockCompiler& bc) {
         bit = imm(static_cast<u32>(in.imm & (size * 8 - 1)));
     } else {
         a.emit(x86::Inst::kIdMov, sized(x86::esi, size), bc.gpr_op(1));
+        if (bit_string(in)) {
+            a.and_(x86::esi, 31); // the host's BT on memory would address the string itself
+        }
         bit = sized(x86::esi, size);
     }
     // A register operand is loaded into a host register: the host's BT on a memory operand

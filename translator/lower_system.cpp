@@ -22,6 +22,38 @@ bool ring0(u32 flags) { return !(flags & kKeyVM) && (!(flags & kKeyPE) || key_cp
 bool can_cli(const DecodedInsn&, u32 flags) { return ring0(flags); }
 void emit_cli(BlockCompiler& bc) { bc.a().and_(bc.eflags_system_bits(), static_cast<i32>(~u32{cpu::kIF})); }
 
+/// STI at ring 0 (IOPL never stops it there). The block runs the instruction in STI's shadow
+/// itself and ends after it (JitEngine::translate; BlockCompiler keeps STI as a block's last
+/// instruction for the interpreter), and blocks take interrupts only on entry: so a pending
+/// interrupt that IF now unmasks only needs the next entry to leave for the dispatcher, what
+/// Cpu::kick_translated_code does. (The kernel runs STI about 370 times per fork+exec; as an
+/// interpreter call each cost a register spill and reload.)
+bool can_sti(const DecodedInsn&, u32 flags) { return ring0(flags); }
+
+void emit_sti(BlockCompiler& bc) {
+    x86::Assembler& a = bc.a();
+    Label done = a.newLabel();
+    a.test(bc.eflags_system_bits(), static_cast<i32>(cpu::kIF));
+    a.jnz(done); // already set: no shadow, nothing unmasked
+    a.or_(bc.eflags_system_bits(), static_cast<i32>(cpu::kIF));
+    a.cmp(x86::byte_ptr(x86::rbx, bc.layout().intr_line), 0);
+    a.je(done);
+    a.mov(x86::qword_ptr(x86::rbx, bc.layout().icount_limit), 0);
+    a.bind(done);
+}
+
+/// PUSH ES/CS/SS/DS/FS/GS with a 32-bit operand: the selector zero-extended, as the
+/// interpreter's push_seg (the kernel's entry code pushes three per interrupt and system call).
+bool can_push_seg(const DecodedInsn& in, u32 flags) { return flat_stack(flags) && in.opsize == 4; }
+
+void emit_push_seg(BlockCompiler& bc) {
+    x86::Assembler& a = bc.a();
+    const i32 off = static_cast<i32>(offsetof(cpu::CpuState, seg) + bc.insn().op[0].reg * sizeof(cpu::Segment) +
+                                     offsetof(cpu::Segment, selector));
+    a.movzx(x86::esi, bc.state(off, 2));
+    lower::emit_push_esi(bc);
+}
+
 bool can_always(const DecodedInsn&, u32) { return true; }
 void emit_nothing(BlockCompiler&) {}
 void emit_cld(BlockCompiler& bc) { bc.a().and_(bc.eflags_system_bits(), static_cast<i32>(~u32{cpu::kDF})); }
@@ -84,6 +116,11 @@ void install_lower_system(LoweringTable& t) {
         t.fn[static_cast<usize>(id)] = Lowering{can, emit};
     };
     set(InsnId::CLI, can_cli, emit_cli);
+    set(InsnId::STI, can_sti, emit_sti);
+    for (InsnId id : {InsnId::PUSH_ES, InsnId::PUSH_CS, InsnId::PUSH_SS, InsnId::PUSH_DS, InsnId::PUSH_FS,
+                      InsnId::PUSH_GS}) {
+        set(id, can_push_seg, emit_push_seg);
+    }
     set(InsnId::CLD, can_always, emit_cld);
     set(InsnId::STD, can_always, emit_std);
     set(InsnId::CLC, can_always, emit_clc);

@@ -111,7 +111,10 @@ InsnFacts facts_of(const DecodedInsn& in, bool native) {
     }
     f.safe = true;
     const cpu::MemRef& m = in.mem;
-    if (mem_op >= 0 && cls != kSafeNoAccess && cls != kSafePop && in.addrsize == 4 && m.base < 8 &&
+    // BT* with a register bit index address memory away from the operand (lower_bit.cpp).
+    const bool bit_string = mem_op == 0 && in.nops >= 2 && in.op[1].kind == OperandKind::Reg &&
+                            std::string_view(in.info().mnemonic).starts_with("bt");
+    if (mem_op >= 0 && cls != kSafeNoAccess && cls != kSafePop && !bit_string && in.addrsize == 4 && m.base < 8 &&
         m.index == 0xFF && !m.rip_relative && mem_size >= 1 && mem_size <= 8) {
         f.eligible = true;
         f.key = static_cast<u16>(m.seg << 8 | m.base);

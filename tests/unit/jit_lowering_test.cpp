@@ -358,6 +358,39 @@ TEST_CASE("jit blocks: a chained jump between blocks caching the same registers 
     CHECK(jit.jit.stats().chains_noreload >= 2);
 }
 
+TEST_CASE("jit lowerings: BT BTS BTR BTC with a register bit index into memory, PUSH Sreg, STI", "[jit]") {
+    // mov esp,0x7000 / mov esi,0x3000 / mov ecx,6 /
+    // L: mov eax,37 / bt [esi],eax (bit 5 of [esi+4]) / setc bl / mov eax,-3 /
+    // bts [esi+0x40],eax (bit 29 of [esi+0x3c]) / mov eax,100 / btr [esi],eax (bit 4 of
+    // [esi+12]) / adc edi,0 / mov eax,-40 / btc [esi+0x80],eax (bit 24 of [esi+0x78]) /
+    // adc edi,0 / mov edx,0x7fffffff / bt [esi],edx (0x10002ffc: past the harness's RAM) /
+    // push ds / push es / push ss / push fs / push gs / push cs / add esp,24 / sti / inc ebp /
+    // dec ecx / jnz L / mov [0x2800],edi / mov [0x2804],ebx / mov [0x2808],ebp / hlt
+    const std::vector<u8> code = {
+        0xbc, 0x00, 0x70, 0x00, 0x00, 0xbe, 0x00, 0x30, 0x00, 0x00, 0xb9, 0x06, 0x00, 0x00, 0x00, 0xb8,
+        0x25, 0x00, 0x00, 0x00, 0x0f, 0xa3, 0x06, 0x0f, 0x92, 0xc3, 0xb8, 0xfd, 0xff, 0xff, 0xff, 0x0f,
+        0xab, 0x46, 0x40, 0xb8, 0x64, 0x00, 0x00, 0x00, 0x0f, 0xb3, 0x06, 0x83, 0xd7, 0x00, 0xb8, 0xd8,
+        0xff, 0xff, 0xff, 0x0f, 0xbb, 0x86, 0x80, 0x00, 0x00, 0x00, 0x83, 0xd7, 0x00, 0xba, 0xff, 0xff,
+        0xff, 0x7f, 0x0f, 0xa3, 0x16, 0x1e, 0x06, 0x16, 0x0f, 0xa0, 0x0f, 0xa8, 0x0e, 0x83, 0xc4, 0x18,
+        0xfb, 0x45, 0x49, 0x75, 0xba, 0x89, 0x3d, 0x00, 0x28, 0x00, 0x00, 0x89, 0x1d, 0x04, 0x28, 0x00,
+        0x00, 0x89, 0x2d, 0x08, 0x28, 0x00, 0x00, 0xf4,
+    };
+    const std::vector<Data> data = {{0x3004, le(0x00000020u)}, {0x300c, le(0x00000010u)},
+                                    {0x303c, le(0x12345678u)}, {0x3078, le(0x0f000000u)}};
+    compare_engines(code, data);
+    tests::CpuHarness jit;
+    run(jit, true, code, data);
+    CHECK(jit.peek(0x303f) == 0x32);       // BTS set bit 29 of 0x12345678
+    CHECK(jit.cpu->s.eflags & cpu::kIF);   // STI
+    CHECK(jit.peek(0x6ffc) == 0x10);       // PUSH DS: the harness's data selector,
+    CHECK(jit.peek(0x6ffe) == 0);          // zero-extended
+    CHECK(jit.peek(0x6fe8) == 0x08);       // PUSH CS
+    // All lowered: only FNINIT and HLT are left to the interpreter.
+    const auto& st = jit.jit.stats();
+    INFO("translated " << st.insns_translated << ", native " << st.insns_native);
+    CHECK(st.insns_translated - st.insns_native <= 2);
+}
+
 TEST_CASE("jit blocks: reads without the TLB while paging is off stop at the end of RAM", "[jit]") {
     // The harness's RAM ends at 16 MiB. mov esi,0xFFFFFC / mov edi,0x2800 / mov ecx,3 /
     // L: mov eax,[esi] (the last dword) / mov ebx,[esi+2] (across the end) / mov edx,[esi+4]

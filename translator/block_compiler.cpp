@@ -499,10 +499,25 @@ void BlockCompiler::emit_group_start(const MemGroup& g) {
     ++m_ctx.stats.mem_groups;
 }
 
-bool BlockCompiler::emit_group_access(mmu::Access acc, unsigned size, bool aligned) {
+void BlockCompiler::stack_host(i32 delta, mmu::Access acc) {
+    // Only the access the planner took for this instruction's own stack access (PUSH, POP,
+    // CALL, RET; not PUSH/CALL with a memory operand, whose operand is the planned one).
+    const bool planned = !m_groups.role.empty() && m_groups.stack[m_index];
+    const u8 role = planned ? m_groups.role[m_index] : u8{MemGroupPlan::kNone};
+    if (role == MemGroupPlan::kMember && emit_group_access(acc, 4, true, delta)) {
+        return;
+    }
+    gpr_plus_into_ecx(cpu::kRsp, delta);
+    seg_host(cpu::kSs, acc, 4);
+    if (role == MemGroupPlan::kFirst) {
+        emit_group_start(m_groups.groups[m_groups.group[m_index]]);
+    }
+}
+
+bool BlockCompiler::emit_group_access(mmu::Access acc, unsigned size, bool aligned, i32 stack_delta) {
     const MemGroup& g = m_groups.groups[m_groups.group[m_index]];
     const cpu::MemRef& m = insn().mem;
-    const i64 disp = static_cast<i32>(static_cast<u32>(m.disp));
+    const i64 disp = m_groups.disp[m_index];
     if (!m_group_live || (acc == mmu::Access::Write && !g.write) || disp < g.disp_min ||
         disp + static_cast<i64>(size) > g.disp_min + g.span) {
         return false;
@@ -517,8 +532,13 @@ bool BlockCompiler::emit_group_access(mmu::Access acc, unsigned size, bool align
     Section* const from = as.currentSection();
     as.section(m_cold);
     as.bind(full);
-    emit_ea();
-    seg_host(m.seg, acc, size, aligned);
+    if (m_groups.stack[m_index]) {
+        gpr_plus_into_ecx(cpu::kRsp, stack_delta);
+        seg_host(cpu::kSs, acc, 4);
+    } else {
+        emit_ea();
+        seg_host(m.seg, acc, size, aligned);
+    }
     as.jmp(done);
     as.section(from);
     ++m_ctx.stats.mem_group_accesses;

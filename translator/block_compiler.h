@@ -138,6 +138,9 @@ public:
     /// whole instruction in the interpreter. `aligned`: a misaligned access misses too (one
     /// compare); otherwise only one that crosses its page does (two more instructions).
     void mem_host(mmu::Access acc, unsigned size, bool aligned = true);
+    /// The same for an instruction's own stack access, 4 bytes at SS:ESP + delta (flat
+    /// stack): rdx = host address. A memory group may cover it (MemGroupPlan::stack).
+    void stack_host(i32 delta, mmu::Access acc);
     /// The effective address of the memory operand into ecx (32-bit addressing).
     void emit_ea();
     /// ecx = guest GPR `idx` + `delta` (32 bits, wrapping): one LEA when it is cached.
@@ -256,7 +259,9 @@ private:
     void emit_group_start(const MemGroup& g);
     /// A later access of the open group: rdx = r9 + disp, or the full check out of line.
     /// False when this access cannot go through the group (the caller emits the full check).
-    bool emit_group_access(mmu::Access acc, unsigned size, bool aligned);
+    /// A member's access through r9 (full check out of line); `stack_delta`: the offset from
+    /// ESP of a stack access (MemGroupPlan::stack).
+    bool emit_group_access(mmu::Access acc, unsigned size, bool aligned, i32 stack_delta = 0);
 
     const CpuLayout& m_layout;
     JitContext& m_ctx;

@@ -34,10 +34,7 @@ inline bool flat_stack(u32 flags) {
 }
 
 /// ecx = ESP + delta, then the SS base and the TLB check for 4 bytes (host address: rdx).
-inline void stack_host(BlockCompiler& bc, i32 delta, mmu::Access acc) {
-    bc.gpr_plus_into_ecx(cpu::kRsp, delta);
-    bc.seg_host(cpu::kSs, acc, 4);
-}
+inline void stack_host(BlockCompiler& bc, i32 delta, mmu::Access acc) { bc.stack_host(delta, acc); }
 
 /// Pushes esi (4 bytes): the SS:ESP-4 TLB check first, then the store and the ESP update.
 /// Clobbers rcx, rdx, r8.

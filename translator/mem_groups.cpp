@@ -65,16 +65,61 @@ const std::array<u8, cpu::kInsnCount>& class_table() {
 
 struct InsnFacts {
     bool safe = false;
-    bool eligible = false; ///< its memory operand may be a group access
+    bool eligible = false; ///< its memory operand (or stack access) may be a group access
     u16 key = 0;           ///< seg << 8 | base, when eligible
-    u8 writes = 0;         ///< GPRs (bit per index 0..7) it may write
-    i64 disp = 0;
+    /// GPRs (bit per index 0..7) it may write. ESP only when it changes it by an amount not
+    /// known here; a known one is esp_step.
+    u8 writes = 0;
+    i64 disp = 0;          ///< through ESP: from ESP before the instruction
     u8 size = 0;
     bool writes_memory = false;
+    bool stack = false;    ///< the access is PUSH/POP/CALL/RET's own, not a memory operand
+    i64 esp_step = 0;      ///< ESP after less ESP before, when known
 };
+
+constexpr u16 kStackKey = cpu::kSs << 8 | cpu::kRsp;
+
+/// The stack instructions whose lowering addresses the stack through
+/// BlockCompiler::stack_host: (their access's offset from ESP, write, ESP's step). CALL and
+/// RET end their block, so they only ever join a group.
+bool stack_facts(const DecodedInsn& in, InsnFacts& f) {
+    const bool reg0 = in.op[0].kind == OperandKind::Reg;
+    switch (in.id) {
+    case InsnId::CALL_Jz:
+        break;
+    case InsnId::CALL_Ev:
+        if (!reg0) {
+            return false; // its memory operand is the access a group could take
+        }
+        break;
+    case InsnId::RET: case InsnId::RET_Iw:
+        f.stack = true;
+        f.eligible = true;
+        f.key = kStackKey;
+        f.disp = 0;
+        f.size = 4;
+        f.esp_step = 4 + (in.id == InsnId::RET_Iw ? static_cast<i64>(in.imm & 0xFFFF) : 0);
+        f.safe = true;
+        return true;
+    default:
+        return false;
+    }
+    f.stack = true;
+    f.eligible = true;
+    f.key = kStackKey;
+    f.disp = -4;
+    f.size = 4;
+    f.writes_memory = true;
+    f.esp_step = -4;
+    f.safe = true;
+    return true;
+}
 
 InsnFacts facts_of(const DecodedInsn& in, bool native) {
     InsnFacts f;
+    if (native && in.mode == cpu::CodeMode::Bits32 && in.opsize == 4 && stack_facts(in, f)) {
+        return f;
+    }
     const u8 cls = class_table()[static_cast<usize>(in.id)];
     // One-operand IMUL writes EDX:EAX, which no operand names.
     const bool implicit_mul = in.nops < 2 && std::string_view(in.info().mnemonic) == "imul";
@@ -92,7 +137,13 @@ InsnFacts facts_of(const DecodedInsn& in, bool native) {
             if (o.reg >= 8) {
                 return f;
             }
-            // Read or written, it counts as written (conservative and simple).
+            // Read or written, it counts as written (conservative and simple); but ESP only
+            // as a destination (XCHG and XADD write their second operand too), which
+            // esp_known_step below may still turn into a known step.
+            if (o.reg == cpu::kRsp && o.size == 4 && !o.high_byte && n != 0 &&
+                std::string_view(in.info().mnemonic) != "xchg" && std::string_view(in.info().mnemonic) != "xadd") {
+                break;
+            }
             f.writes |= static_cast<u8>(1u << (o.high_byte ? o.reg - 4 : o.reg));
             break;
         case OperandKind::Mem:
@@ -103,13 +154,38 @@ InsnFacts facts_of(const DecodedInsn& in, bool native) {
             return f; // segment, control, x87, MMX, SSE operands: none of the plain forms
         }
     }
-    if (cls == kSafeStack || cls == kSafePop) {
+    // PUSH and POP move ESP by their size; POP ESP loads it; ADD/SUB ESP,imm move it by the
+    // immediate.
+    const bool pops_esp = cls == kSafePop && in.op[0].kind == OperandKind::Reg && in.op[0].reg == cpu::kRsp;
+    if ((cls == kSafeStack || cls == kSafePop) && !pops_esp) {
+        f.esp_step = cls == kSafeStack ? -static_cast<i64>(in.opsize) : static_cast<i64>(in.opsize);
+    } else if (pops_esp) {
         f.writes |= 1u << cpu::kRsp;
+    } else if ((f.writes & (1u << cpu::kRsp)) && in.opsize == 4 && in.nops == 2 &&
+               in.op[0].kind == OperandKind::Reg && in.op[1].kind == OperandKind::Imm) {
+        const std::string_view m = in.info().mnemonic;
+        const i64 v = static_cast<i32>(static_cast<u32>(in.imm));
+        if (m == "add" || m == "sub") {
+            f.esp_step = m == "add" ? v : -v;
+            f.writes &= static_cast<u8>(~(1u << cpu::kRsp));
+        }
     }
+    // The implicit stack access of PUSH/POP of a register or an immediate.
+    const bool plain_push = cls == kSafeStack && mem_op < 0 && in.opsize == 4;
+    const bool plain_pop = cls == kSafePop && mem_op < 0 && in.opsize == 4 && !pops_esp;
     if (cls == kSafeLeave) {
         f.writes |= (1u << cpu::kRsp) | (1u << cpu::kRbp);
     }
     f.safe = true;
+    if ((plain_push || plain_pop) && in.mode == cpu::CodeMode::Bits32) {
+        f.stack = true;
+        f.eligible = true;
+        f.key = kStackKey;
+        f.disp = plain_push ? -4 : 0;
+        f.size = 4;
+        f.writes_memory = plain_push;
+        return f;
+    }
     const cpu::MemRef& m = in.mem;
     // BT* with a register bit index address memory away from the operand (lower_bit.cpp).
     const bool bit_string = mem_op == 0 && in.nops >= 2 && in.op[1].kind == OperandKind::Reg &&
@@ -136,9 +212,25 @@ MemGroupPlan plan_mem_groups(const DecodedInsn* insns, u32 n, const std::vector<
     plan.role.assign(n, MemGroupPlan::kNone);
     plan.group.assign(n, 0);
     plan.close_before.assign(n, false);
+    plan.disp.assign(n, 0);
+    plan.stack.assign(n, false);
     std::vector<InsnFacts> facts(n);
     for (u32 i = 0; i < n; ++i) {
         facts[i] = facts_of(insns[i], native[i]);
+    }
+    // Displacements through ESP from one reference: ESP at the block's start, or after the
+    // last instruction that moved it by an amount not known here (no group spans that).
+    i64 esp_delta = 0;
+    for (u32 i = 0; i < n; ++i) {
+        InsnFacts& f = facts[i];
+        if (f.eligible && (f.key & 0xFF) == cpu::kRsp) {
+            f.disp += esp_delta;
+        }
+        if (!f.safe || (f.writes & (1u << cpu::kRsp))) {
+            esp_delta = 0;
+        } else {
+            esp_delta += f.esp_step;
+        }
     }
     // Whether an access with `key` at an instruction from `from` on could join a group.
     const auto has_future = [&](u16 key, u32 from) {
@@ -188,6 +280,8 @@ MemGroupPlan plan_mem_groups(const DecodedInsn* insns, u32 n, const std::vector<
                     g.write |= f.writes_memory;
                     plan.role[i] = MemGroupPlan::kMember;
                     plan.group[i] = static_cast<u16>(cur);
+                    plan.disp[i] = static_cast<i32>(f.disp);
+                    plan.stack[i] = f.stack;
                     ++members_of[static_cast<usize>(cur)];
                     joined = true;
                 }
@@ -202,6 +296,8 @@ MemGroupPlan plan_mem_groups(const DecodedInsn* insns, u32 n, const std::vector<
                 members_of.push_back(0);
                 plan.role[i] = MemGroupPlan::kFirst;
                 plan.group[i] = static_cast<u16>(cur);
+                plan.disp[i] = static_cast<i32>(f.disp);
+                plan.stack[i] = f.stack;
             }
         }
         if (cur >= 0 && (f.writes & (1u << (cur_key & 0xFF)))) {

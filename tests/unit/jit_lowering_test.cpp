@@ -468,3 +468,30 @@ TEST_CASE("jit blocks: a RET whose page INVLPG remapped does not follow its CALL
 TEST_CASE("jit blocks: a RET whose page a CR3 reload remapped does not follow its CALL's prediction", "[jit]") {
     returns_across_a_remap(true);
 }
+
+TEST_CASE("jit blocks: stack groups (PUSH, POP, CALL, RET, [esp+d]) where the stack crosses a page or shares one with code", "[jit]") {
+    // mov esp,TOP / mov ecx,5 / L: push ebp / push edi / push esi / push ebx / sub esp,0x10 /
+    // mov [esp+4],ecx / mov eax,[esp+0x1c] / add esp,0x10 / call F / pop ebx / pop esi /
+    // pop edi / pop ebp / add edi,eax / inc esi / dec ecx / jnz L / mov [0x2800],edi / hlt /
+    // F: push ebx / mov ebx,[esp+4] / add eax,ebx / pop ebx / ret
+    std::vector<u8> code = {
+        0xbc, 0x00, 0x70, 0x00, 0x00, 0xb9, 0x05, 0x00, 0x00, 0x00, 0x55, 0x57, 0x56, 0x53, 0x83,
+        0xec, 0x10, 0x89, 0x4c, 0x24, 0x04, 0x8b, 0x44, 0x24, 0x1c, 0x83, 0xc4, 0x10, 0xe8, 0x11,
+        0x00, 0x00, 0x00, 0x5b, 0x5e, 0x5f, 0x5d, 0x01, 0xc7, 0x46, 0x49, 0x75, 0xdf, 0x89, 0x3d,
+        0x00, 0x28, 0x00, 0x00, 0xf4, 0x53, 0x8b, 0x5c, 0x24, 0x04, 0x01, 0xd8, 0x5b, 0xc3,
+    };
+    // The stack on a page of its own; its pushes crossing from 0x5000 down to 0x4ff8; on the
+    // code's page, away from the code's 64-byte chunks (writes checked chunk by chunk there).
+    for (const u32 top : {0x7000u, 0x5008u, 0x1f80u}) {
+        INFO("ESP starts at " << std::hex << top);
+        std::memcpy(&code[1], &top, 4);
+        compare_engines(code, {});
+        tests::CpuHarness ref, jit;
+        run(ref, false, code, {});
+        run(jit, true, code, {});
+        tests::require_same_memory(ref, jit, 0x1000, 0x2000);
+        if (top == 0x7000u) {
+            CHECK(jit.jit.stats().mem_group_accesses >= 10); // the prologue, epilogue and F
+        }
+    }
+}

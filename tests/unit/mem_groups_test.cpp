@@ -103,3 +103,29 @@ TEST_CASE("memory groups: with reads past the TLB, a write joins only a group wh
     CHECK(r.role[2] == MemGroupPlan::kMember);
     CHECK(r.groups[0].write);
 }
+
+TEST_CASE("memory groups: PUSH, POP, CALL and RET join groups on ESP, which they move by known amounts", "[jit]") {
+    // push ebp / push edi / push esi / push ebx / sub esp,0x1c / mov eax,[esp+0x30] /
+    // add esp,0x1c / pop ebx / pop esi / pop edi / pop ebp / ret: one group, displacements
+    // from ESP at the start.
+    MemGroupPlan p = plan({0x55, 0x57, 0x56, 0x53, 0x83, 0xec, 0x1c, 0x8b, 0x44, 0x24, 0x30,
+                           0x83, 0xc4, 0x1c, 0x5b, 0x5e, 0x5f, 0x5d, 0xc3});
+    REQUIRE(p.groups.size() == 1);
+    using R = MemGroupPlan::Role;
+    CHECK(p.role == std::vector<u8>{R::kFirst, R::kMember, R::kMember, R::kMember, R::kNone, R::kMember,
+                                     R::kNone, R::kMember, R::kMember, R::kMember, R::kMember, R::kMember});
+    CHECK(p.disp == std::vector<i32>{-4, -8, -12, -16, 0, 4, 0, -16, -12, -8, -4, 0});
+    CHECK(p.stack == std::vector<bool>{true, true, true, true, false, false, false, true, true, true, true, true});
+    CHECK(p.groups[0].disp_min == -16);
+    CHECK(p.groups[0].span == 24); // -16 up to the end of [esp+0x30] (4 above the start)
+    CHECK(p.groups[0].write);
+    // push ebx / mov esp,ebp / pop ebx: ESP moved by an amount not known here.
+    p = plan({0x53, 0x89, 0xec, 0x5b});
+    CHECK(p.groups.empty());
+    // push ebx / mov eax,esp / push ecx / call: reading ESP leaves the group alone; the CALL
+    // joins it.
+    p = plan({0x53, 0x89, 0xe0, 0x51, 0xe8, 0xf7, 0x00, 0x00, 0x00});
+    REQUIRE(p.groups.size() == 1);
+    CHECK(p.role == std::vector<u8>{R::kFirst, R::kNone, R::kMember, R::kMember});
+    CHECK(p.disp[3] == -12);
+}

@@ -190,6 +190,12 @@ public:
     /// the entry compares the count it updates anyway with it, instead of subtracting from a
     /// second counter in memory, a load and a store per block.)
     u64 jit_icount_limit = 0;
+    /// The caller of run() accepts up to one translated block (at most 64 instructions) more
+    /// than its budget: the board without -icount, whose deadlines are host times anyway. A
+    /// block longer than what is left then runs whole instead of being stepped through by the
+    /// interpreter, which also translated a block at each of those steps (a boot made
+    /// thousands of such suffix blocks, one per instruction of long blocks where chunks ended).
+    bool budget_may_overrun = false;
     /// Whether translated code may read RAM without the TLB while paging is off
     /// (translator/block_key.h, kKeyDirectRam); tests turn it off to reach the TLB's paths.
     bool jit_direct_ram = true;

@@ -695,7 +695,10 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
         }
         // A recorder bounds the budget as well (record_budget); a block that does not fit in
         // it runs in the interpreter, so a small one cannot stop the CPU from making progress.
-        const i64 allowed = b ? record_budget(end - cpu.icount) : 0;
+        i64 allowed = b ? record_budget(end - cpu.icount) : 0;
+        if (b && b->ninsns > static_cast<u64>(allowed) && cpu.budget_may_overrun) {
+            allowed = record_budget(b->ninsns); // the whole block, past the end (Cpu::budget_may_overrun)
+        }
         if (!b || b->ninsns > static_cast<u64>(allowed)) {
             ++m_ctx.stats.interp_steps;
             m_ctx.chain_block = nullptr;

@@ -329,6 +329,8 @@ void LockstepEngine::locate(cpu::Cpu& cpu, const cpu::CpuState& s0, u64 ic0, u64
 }
 
 cpu::RunExit LockstepEngine::run(cpu::Cpu& cpu, u64 budget) {
+    // Every run below compares exactly as many instructions as the reference ran.
+    cpu.budget_may_overrun = false;
     const u64 end = cpu.icount + budget;
     while (cpu.icount < end) {
         if (cpu.stop_requested.load(std::memory_order_relaxed)) {

@@ -574,7 +574,9 @@ RunResult PcBoard::run(HostEvents* host) {
         m_chunk_icount = m_cpu->icount;
         const u64 host_before = host_ns();
         m_cpu->debug_hit = cpu::DebugHit{};
+        m_cpu->budget_may_overrun = !m_config.icount && !stepping;
         const cpu::RunExit ex = m_cpu->run(budget);
+        m_cpu->budget_may_overrun = false;
         if (hold_irqs) {
             m_hold_irqs = false;
             m_cpu->intr_line = m_intr_level;

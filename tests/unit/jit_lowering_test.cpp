@@ -495,3 +495,23 @@ TEST_CASE("jit blocks: stack groups (PUSH, POP, CALL, RET, [esp+d]) where the st
         }
     }
 }
+
+TEST_CASE("jit dispatcher: a budget that may overrun runs a longer block whole instead of stepping it", "[jit]") {
+    // mov ecx,5 / L: inc eax / inc eax / inc eax / dec ecx / jnz L / hlt: the first block is
+    // six instructions long.
+    const std::vector<u8> code = {0xb9, 0x05, 0x00, 0x00, 0x00, 0x40, 0x40, 0x40, 0x49, 0x75, 0xfa, 0xf4};
+    for (const bool overrun : {false, true}) {
+        INFO("overrun " << overrun);
+        tests::CpuHarness h;
+        h.cpu->set_engine(&h.jit);
+        h.poke(0x1000, code);
+        h.flat32_at(0x1000);
+        h.cpu->budget_may_overrun = overrun;
+        REQUIRE(h.cpu->run(2) == RunExit::Budget);
+        // Exact: the interpreter steps two instructions (translating a block at each).
+        // Overrun: the first block runs whole, nothing is stepped.
+        CHECK(h.cpu->icount == (overrun ? 6u : 2u));
+        CHECK(h.jit.stats().interp_steps == (overrun ? 0u : 2u));
+        CHECK(h.cpu->s.gpr[cpu::kRax] == (overrun ? 3u : 1u));
+    }
+}

@@ -27,8 +27,6 @@ constexpr i32 kOffGpr = offsetof(CpuState, gpr);
 constexpr i32 kOffSeg = offsetof(CpuState, seg);
 constexpr i32 kOffSegBase = offsetof(cpu::Segment, base);
 
-constexpr i32 kCtxChainBlock = offsetof(JitContext, chain_block);
-constexpr i32 kCtxChainSlot = offsetof(JitContext, chain_slot);
 constexpr i32 kCtxJumpCache = offsetof(JitContext, jump_cache);
 constexpr i32 kCtxRetStack = offsetof(JitContext, ret_stack);
 constexpr i32 kCtxTlbEpoch = offsetof(JitContext, tlb_epoch);
@@ -692,6 +690,13 @@ void BlockCompiler::load_flags_for_cond(unsigned cc) {
     as.sahf();
 }
 
+void BlockCompiler::emit_jmp_to(const void* target) {
+    if (!emit_rel32(0xE9, target)) {
+        m_a->mov(x86::rcx, imm(reinterpret_cast<u64>(target)));
+        m_a->jmp(x86::rcx);
+    }
+}
+
 bool BlockCompiler::emit_rel32(u8 opcode, const void* target) {
     // asmjit computes a CALL/JMP to an address from the offset in the current section alone;
     // the cold section is elsewhere (compile_once), so the displacement is written here.
@@ -1142,14 +1147,11 @@ void BlockCompiler::emit_slow_paths() {
         emit_shared_slow_path();
     }
     for (const StaticExit& e : m_exits) {
-        as.bind(e.stub);
-        emit_merge_all(); // flags_all_in_r10 ran before the chained jump
+        as.bind(e.stub); // flags_all_in_r10 ran before the chained jump
         as.mov(x86::eax, static_cast<u32>(e.target));
-        as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
-        as.mov(x86::rcx, imm(reinterpret_cast<u64>(m_block)));
-        as.mov(x86::qword_ptr(kCtx, kCtxChainBlock), x86::rcx);
-        as.mov(x86::qword_ptr(kCtx, kCtxChainSlot), e.slot);
-        emit_exit_code(kExitChain);
+        as.mov(x86::rsi, imm(reinterpret_cast<u64>(m_block)));
+        as.mov(x86::edi, e.slot);
+        emit_jmp_to(m_layout.chain_exit);
     }
     as.align(AlignMode::kData, 8);
     for (const StaticExit& e : m_exits) {
@@ -1162,10 +1164,8 @@ void BlockCompiler::emit_slow_paths() {
         }
     }
     as.bind(m_budget_exit);
-    emit_merge_all();
     as.mov(x86::eax, static_cast<u32>(start_eip));
-    as.mov(x86::qword_ptr(kState, kOffRip), x86::rax);
-    as.mov(x86::eax, kExitBudget);
+    emit_jmp_to(m_layout.budget_exit);
     as.bind(m_exit_label);
     if (!emit_rel32(0xE9, m_layout.epilogue)) {
         as.mov(x86::rcx, imm(reinterpret_cast<u64>(m_layout.epilogue)));

@@ -27,6 +27,13 @@ struct CpuLayout {
     i32 tlb_bank[2] = {};
     i32 cpu_from_state = 0; ///< &cpu - &cpu.s
     u8* epilogue = nullptr; ///< restores host registers and returns eax to the dispatcher
+    /// Shared tails of every block's exits (JitEngine::init), so that each block's cold code
+    /// holds a few bytes per exit instead of the flag merge and stores each time (a boot
+    /// emits some 180,000 exits). Entered by jump with the flags all in r10:
+    /// chain_exit: eax = the target EIP, rsi = the Block, edi = its slot; a chain request.
+    u8* chain_exit = nullptr;
+    /// budget_exit: eax = the block's start EIP; leaves with kExitBudget.
+    u8* budget_exit = nullptr;
     /// The execution recorder's cursor (followed by its limit), or nullptr: blocks then write
     /// a TraceRecord from their prologue (cpu/trace_record.h).
     cpu::TraceRecord** trace_cursor = nullptr;
@@ -225,6 +232,8 @@ public:
     void emit_merge_all();    ///< all six from r10 into EFLAGS (exits after flags_all_in_r10)
     /// Merges flags in capture layout from src into EFLAGS through scratch (clobbered).
     void emit_capture_merge(const asmjit::x86::Gp& src, const asmjit::x86::Gp& scratch, u32 mask, bool clear_af);
+    /// A jump to shared code (CpuLayout), by rel32 when in reach.
+    void emit_jmp_to(const void* target);
 private:
     bool choose_cached_regs();
     void mark_native(); ///< m_native: which instructions have a lowering for their form

@@ -146,6 +146,31 @@ void JitEngine::init(cpu::Cpu& cpu) {
         a.pop(r);
     }
     a.ret();
+    // The shared exit tails (CpuLayout::chain_exit, budget_exit): the six arithmetic flags from
+    // r10 into EFLAGS, rip, then the exit code.
+    const auto merge_flags_and_rip = [&] {
+        const i32 eflags = static_cast<i32>(offsetof(cpu::CpuState, eflags));
+        a.mov(x86::ecx, x86::r10d);
+        emit_capture_to_eflags(a, x86::ecx, true);
+        a.and_(x86::ecx, static_cast<i32>(cpu::kArithFlags));
+        a.and_(x86::dword_ptr(x86::rbx, eflags), static_cast<i32>(~cpu::kArithFlags));
+        a.or_(x86::dword_ptr(x86::rbx, eflags), x86::ecx);
+        a.mov(x86::qword_ptr(x86::rbx, static_cast<i32>(offsetof(cpu::CpuState, rip))), x86::rax);
+    };
+    Label chain_exit = a.newLabel();
+    a.align(AlignMode::kCode, 16);
+    a.bind(chain_exit);
+    merge_flags_and_rip();
+    a.mov(x86::qword_ptr(x86::r12, static_cast<i32>(offsetof(JitContext, chain_block))), x86::rsi);
+    a.mov(x86::qword_ptr(x86::r12, static_cast<i32>(offsetof(JitContext, chain_slot))), x86::rdi);
+    a.mov(x86::eax, kExitChain);
+    a.jmp(epilogue);
+    Label budget_exit = a.newLabel();
+    a.align(AlignMode::kCode, 16);
+    a.bind(budget_exit);
+    merge_flags_and_rip();
+    a.mov(x86::eax, kExitBudget);
+    a.jmp(epilogue);
     code.flatten();
     code.resolveUnresolvedLinks();
     code.relocateToBase(reinterpret_cast<u64>(dst));
@@ -153,6 +178,8 @@ void JitEngine::init(cpu::Cpu& cpu) {
     code.copyFlattenedData(dst, size, CopySectionFlags::kPadSectionBuffer);
     m_enter = reinterpret_cast<EnterFn>(dst);
     m_layout.epilogue = dst + code.labelOffsetFromBase(epilogue);
+    m_layout.chain_exit = dst + code.labelOffsetFromBase(chain_exit);
+    m_layout.budget_exit = dst + code.labelOffsetFromBase(budget_exit);
     m_code.commit(size);
     m_code_mark = m_code.used();
 

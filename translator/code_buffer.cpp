@@ -5,6 +5,7 @@
 
 #include "base/check.h"
 
+#include <algorithm>
 #include <initializer_list>
 
 #include <sys/mman.h>
@@ -47,6 +48,44 @@ void CodeBuffer::use_huge_pages() {
     (void)madvise(m_base, capacity(), MADV_HUGEPAGE);
 }
 
-CodeBuffer::~CodeBuffer() { munmap(m_base, capacity()); }
+void CodeBuffer::prefault_in_background(usize hot, usize cold) {
+#ifdef MADV_POPULATE_WRITE
+    if (m_prefault.joinable()) {
+        return;
+    }
+    hot = std::min(hot, m_hot_capacity);
+    cold = std::min(cold, m_cold_capacity);
+    m_prefault = std::thread([this, hot, cold] {
+        // Hot and cold in step, in the proportion a boot fills them, 2 MiB (one huge page) at
+        // a time; concurrent faults of the translating thread on the same pages just wait.
+        constexpr usize kStep = usize{2} << 20;
+        u8* const cold_base = m_base + m_hot_capacity;
+        for (usize h = 0, c = 0; (h < hot || c < cold) && !m_stop_prefault.load(std::memory_order_relaxed);) {
+            if (h < hot) {
+                if (madvise(m_base + h, std::min(kStep, hot - h), MADV_POPULATE_WRITE) != 0) {
+                    return;
+                }
+                h += kStep;
+            }
+            for (int k = 0; k < 2 && c < cold; ++k, c += kStep) {
+                if (madvise(cold_base + c, std::min(kStep, cold - c), MADV_POPULATE_WRITE) != 0) {
+                    return;
+                }
+            }
+        }
+    });
+#else
+    (void)hot;
+    (void)cold;
+#endif
+}
+
+CodeBuffer::~CodeBuffer() {
+    m_stop_prefault.store(true, std::memory_order_relaxed);
+    if (m_prefault.joinable()) {
+        m_prefault.join();
+    }
+    munmap(m_base, capacity());
+}
 
 } // namespace translator

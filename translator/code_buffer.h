@@ -11,6 +11,9 @@
 
 #include "base/types.h"
 
+#include <atomic>
+#include <thread>
+
 namespace translator {
 
 class CodeBuffer {
@@ -19,6 +22,13 @@ public:
     ~CodeBuffer();
     CodeBuffer(const CodeBuffer&) = delete;
     CodeBuffer& operator=(const CodeBuffer&) = delete;
+
+    /// Backs the first `hot` and `cold` bytes of the two parts with memory from another
+    /// thread, front to back, while the guest starts (its firmware and kernel decompressor
+    /// translate little). Each new huge page of code otherwise costs the translating thread a
+    /// page fault that zeroes 2 MiB (on the measured host, a virtual machine, about 4 ms each:
+    /// 3-4% of a boot). Best effort: a host without MADV_POPULATE_WRITE just skips it.
+    void prefault_in_background(usize hot, usize cold);
 
     u8* base() const { return m_base; }
     u8* cursor() const { return m_base + m_used; }
@@ -47,6 +57,8 @@ private:
     usize m_cold_capacity = 0;
     usize m_used = 0;
     usize m_cold_used = 0;
+    std::thread m_prefault;
+    std::atomic<bool> m_stop_prefault{false};
 };
 
 } // namespace translator

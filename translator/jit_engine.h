@@ -38,6 +38,9 @@ public:
     /// Limits blocks to `n` instructions (flushing what is cached). For the lockstep checker,
     /// which narrows a divergence down to one instruction.
     void set_max_block_insns(u32 n);
+    /// For a whole guest (the board): back the code buffer's first pages ahead of need
+    /// (CodeBuffer::prefault_in_background), sized to what a Linux boot fills.
+    void prefault_code_buffer();
     /// Counters and the most frequent interpreter fallbacks.
     void print_stats(std::FILE* out) const;
 

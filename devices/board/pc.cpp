@@ -207,7 +207,9 @@ std::string PcBoard::create(const BoardConfig& config) {
     m_host_start = host_ns();
     m_cpu = std::make_unique<cpu::Cpu>(m_phys, *this);
     if (config.accel == "jit") {
-        m_engine = std::make_unique<translator::JitEngine>();
+        auto jit = std::make_unique<translator::JitEngine>();
+        jit->prefault_code_buffer();
+        m_engine = std::move(jit);
     } else if (config.accel == "lockstep") {
         m_engine = std::make_unique<translator::LockstepEngine>();
     } else {

@@ -453,15 +453,31 @@ void BlockCompiler::emit_code_page_writes() {
     }
 }
 
-void BlockCompiler::mem_host(mmu::Access acc, unsigned size, bool aligned) {
-    const u8 role = m_groups.role.empty() ? u8{MemGroupPlan::kNone} : m_groups.role[m_index];
-    if (role == MemGroupPlan::kMember && emit_group_access(acc, size, aligned)) {
+void BlockCompiler::mem_host(mmu::Access acc, unsigned size, bool aligned) { planned_access(false, 0, acc, size, aligned); }
+
+void BlockCompiler::stack_host(i32 delta, mmu::Access acc) { planned_access(true, delta, acc, 4, true); }
+
+void BlockCompiler::planned_access(bool stack, i32 stack_delta, mmu::Access acc, unsigned size, bool aligned) {
+    // The planner took either the instruction's memory operand or its own stack access
+    // (MemGroupPlan::stack): a group role belongs to that one only.
+    const bool planned = !m_groups.role.empty() && m_groups.stack[m_index] == stack;
+    const u8 role = planned ? m_groups.role[m_index] : u8{MemGroupPlan::kNone};
+    if (role == MemGroupPlan::kMember && emit_group_access(acc, size, aligned, stack_delta)) {
         return;
     }
-    emit_ea();
-    seg_host(insn().mem.seg, acc, size, aligned);
+    emit_full_access(stack, stack_delta, acc, size, aligned);
     if (role == MemGroupPlan::kFirst) {
         emit_group_start(m_groups.groups[m_groups.group[m_index]]);
+    }
+}
+
+void BlockCompiler::emit_full_access(bool stack, i32 stack_delta, mmu::Access acc, unsigned size, bool aligned) {
+    if (stack) {
+        gpr_plus_into_ecx(cpu::kRsp, stack_delta);
+        seg_host(cpu::kSs, acc, 4);
+    } else {
+        emit_ea();
+        seg_host(insn().mem.seg, acc, size, aligned);
     }
 }
 
@@ -497,24 +513,8 @@ void BlockCompiler::emit_group_start(const MemGroup& g) {
     ++m_ctx.stats.mem_groups;
 }
 
-void BlockCompiler::stack_host(i32 delta, mmu::Access acc) {
-    // Only the access the planner took for this instruction's own stack access (PUSH, POP,
-    // CALL, RET; not PUSH/CALL with a memory operand, whose operand is the planned one).
-    const bool planned = !m_groups.role.empty() && m_groups.stack[m_index];
-    const u8 role = planned ? m_groups.role[m_index] : u8{MemGroupPlan::kNone};
-    if (role == MemGroupPlan::kMember && emit_group_access(acc, 4, true, delta)) {
-        return;
-    }
-    gpr_plus_into_ecx(cpu::kRsp, delta);
-    seg_host(cpu::kSs, acc, 4);
-    if (role == MemGroupPlan::kFirst) {
-        emit_group_start(m_groups.groups[m_groups.group[m_index]]);
-    }
-}
-
 bool BlockCompiler::emit_group_access(mmu::Access acc, unsigned size, bool aligned, i32 stack_delta) {
     const MemGroup& g = m_groups.groups[m_groups.group[m_index]];
-    const cpu::MemRef& m = insn().mem;
     const i64 disp = m_groups.disp[m_index];
     if (!m_group_live || (acc == mmu::Access::Write && !g.write) || disp < g.disp_min ||
         disp + static_cast<i64>(size) > g.disp_min + g.span) {
@@ -530,13 +530,7 @@ bool BlockCompiler::emit_group_access(mmu::Access acc, unsigned size, bool align
     Section* const from = as.currentSection();
     as.section(m_cold);
     as.bind(full);
-    if (m_groups.stack[m_index]) {
-        gpr_plus_into_ecx(cpu::kRsp, stack_delta);
-        seg_host(cpu::kSs, acc, 4);
-    } else {
-        emit_ea();
-        seg_host(m.seg, acc, size, aligned);
-    }
+    emit_full_access(m_groups.stack[m_index], stack_delta, acc, size, aligned);
     as.jmp(done);
     as.section(from);
     ++m_ctx.stats.mem_group_accesses;
@@ -889,16 +883,30 @@ void BlockCompiler::push_return_prediction(u64 ret_eip) {
     x86::Assembler& as = *m_a;
     StaticExit e{as.newLabel(), as.newLabel(), ret_eip, static_cast<u8>(m_exits.size()), false, as.newLabel()};
     e.ret_exit = true;
-    as.emit(x86::Inst::kIdMov, x86::edx, gpr(cpu::kRsp, 4));
-    as.and_(x86::edx, static_cast<i32>(kReturnStackMask));
+    emit_return_slot(0);
     as.mov(x86::rcx, imm(ret_eip | u64{m_block->key.flags} << 32));
     as.mov(x86::qword_ptr(kCtx, x86::rdx, 3, kCtxRetStack + offsetof(ReturnPrediction, tag)), x86::rcx);
     as.lea(x86::rcx, x86::ptr(e.jmp));
     as.mov(x86::qword_ptr(kCtx, x86::rdx, 3, kCtxRetStack + offsetof(ReturnPrediction, code_word)), x86::rcx);
-    as.mov(x86::rcx, x86::qword_ptr(kCtx, kCtxTlbEpoch));
-    as.mov(x86::rcx, x86::qword_ptr(x86::rcx));
+    emit_tlb_epoch_into_rcx();
     as.mov(x86::qword_ptr(kCtx, x86::rdx, 3, kCtxRetStack + offsetof(ReturnPrediction, epoch)), x86::rcx);
     m_exits.push_back(e);
+}
+
+void BlockCompiler::emit_return_slot(i32 esp_moved) {
+    // edx = the ReturnPrediction slot of the return address's dword (ESP less esp_moved), as
+    // an index scaled by 8 in the addressing.
+    x86::Assembler& as = *m_a;
+    as.emit(x86::Inst::kIdMov, x86::edx, gpr(cpu::kRsp, 4));
+    if (esp_moved != 0) {
+        as.sub(x86::edx, esp_moved);
+    }
+    as.and_(x86::edx, static_cast<i32>(kReturnStackMask));
+}
+
+void BlockCompiler::emit_tlb_epoch_into_rcx() {
+    m_a->mov(x86::rcx, x86::qword_ptr(kCtx, kCtxTlbEpoch));
+    m_a->mov(x86::rcx, x86::qword_ptr(x86::rcx));
 }
 
 void BlockCompiler::exit_return_eax(i32 esp_moved) {
@@ -911,15 +919,12 @@ void BlockCompiler::exit_return_eax(i32 esp_moved) {
     spill_cached();
     flags_all_in_r10();
     Label miss = as.newLabel();
-    as.emit(x86::Inst::kIdMov, x86::edx, gpr(cpu::kRsp, 4));
-    as.sub(x86::edx, esp_moved); // back to the return address's dword
-    as.and_(x86::edx, static_cast<i32>(kReturnStackMask));
+    emit_return_slot(esp_moved);
     as.mov(x86::rcx, imm(u64{m_block->key.flags} << 32));
     as.or_(x86::rcx, x86::rax); // rax: the target, zero-extended
     as.cmp(x86::rcx, x86::qword_ptr(kCtx, x86::rdx, 3, kCtxRetStack + offsetof(ReturnPrediction, tag)));
     as.jne(miss);
-    as.mov(x86::rcx, x86::qword_ptr(kCtx, kCtxTlbEpoch));
-    as.mov(x86::rcx, x86::qword_ptr(x86::rcx));
+    emit_tlb_epoch_into_rcx();
     as.cmp(x86::rcx, x86::qword_ptr(kCtx, x86::rdx, 3, kCtxRetStack + offsetof(ReturnPrediction, epoch)));
     as.jne(miss);
     as.mov(x86::rcx, x86::qword_ptr(kCtx, x86::rdx, 3, kCtxRetStack + offsetof(ReturnPrediction, code_word)));
@@ -1167,10 +1172,7 @@ void BlockCompiler::emit_slow_paths() {
     as.mov(x86::eax, static_cast<u32>(start_eip));
     emit_jmp_to(m_layout.budget_exit);
     as.bind(m_exit_label);
-    if (!emit_rel32(0xE9, m_layout.epilogue)) {
-        as.mov(x86::rcx, imm(reinterpret_cast<u64>(m_layout.epilogue)));
-        as.jmp(x86::rcx);
-    }
+    emit_jmp_to(m_layout.epilogue);
 }
 
 BlockCompiler::Sizes BlockCompiler::compile(Block& b, const Dest& dst, const Block* pred) {

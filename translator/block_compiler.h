@@ -263,14 +263,18 @@ private:
     void seg_host_impl(unsigned seg, mmu::Access acc, unsigned size, bool aligned, bool chunk_test);
     /// seg_host's TLB lookup of the linear address in ecx (the part after the segment).
     void emit_tlb_check(mmu::Access acc, unsigned size, bool aligned, bool chunk_test);
+    /// mem_host and stack_host: the group's way for the access the planner took (`stack`:
+    /// the instruction's own stack access at ESP + stack_delta), else the full check.
+    void planned_access(bool stack, i32 stack_delta, mmu::Access acc, unsigned size, bool aligned);
+    /// The full check of the memory operand, or of the stack access at ESP + stack_delta.
+    void emit_full_access(bool stack, i32 stack_delta, mmu::Access acc, unsigned size, bool aligned);
     /// After the full check of a group's first access (rdx, ecx, r8 as seg_host leaves them):
     /// r9 = host address of base + 0 when the group's span is on the page with its access.
     void emit_group_start(const MemGroup& g);
     /// A later access of the open group: rdx = r9 + disp, or the full check out of line.
     /// False when this access cannot go through the group (the caller emits the full check).
-    /// A member's access through r9 (full check out of line); `stack_delta`: the offset from
-    /// ESP of a stack access (MemGroupPlan::stack).
-    bool emit_group_access(mmu::Access acc, unsigned size, bool aligned, i32 stack_delta = 0);
+    /// `stack_delta`: the offset from ESP of a stack access (MemGroupPlan::stack).
+    bool emit_group_access(mmu::Access acc, unsigned size, bool aligned, i32 stack_delta);
 
     const CpuLayout& m_layout;
     JitContext& m_ctx;
@@ -320,6 +324,8 @@ private:
         bool ret_exit = false; ///< a return exit: `jmp` labels its code word, no jump
     };
     void emit_page_check(u64 target_lin, asmjit::Label fail, asmjit::Label expect);
+    void emit_return_slot(i32 esp_moved);
+    void emit_tlb_epoch_into_rcx();
     std::vector<StaticExit> m_exits;
     asmjit::Label m_exit_label; ///< common "return eax" tail
     asmjit::Label m_budget_exit;

@@ -33,14 +33,11 @@ inline bool flat_stack(u32 flags) {
     return (flags & kKeyStack32) && key_seg_class(flags, cpu::kSs) != kSegSlow;
 }
 
-/// ecx = ESP + delta, then the SS base and the TLB check for 4 bytes (host address: rdx).
-inline void stack_host(BlockCompiler& bc, i32 delta, mmu::Access acc) { bc.stack_host(delta, acc); }
-
 /// Pushes esi (4 bytes): the SS:ESP-4 TLB check first, then the store and the ESP update.
 /// Clobbers rcx, rdx, r8.
 inline void emit_push_esi(BlockCompiler& bc) {
     asmjit::x86::Assembler& a = bc.a();
-    stack_host(bc, -4, mmu::Access::Write);
+    bc.stack_host(-4, mmu::Access::Write);
     a.mov(asmjit::x86::dword_ptr(asmjit::x86::rdx), asmjit::x86::esi);
     a.emit(asmjit::x86::Inst::kIdSub, bc.gpr(cpu::kRsp, 4), 4);
 }

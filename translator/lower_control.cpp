@@ -13,7 +13,6 @@ using cpu::DecodedInsn;
 using cpu::InsnId;
 using cpu::OperandKind;
 using lower::flat_stack;
-using lower::stack_host;
 
 namespace {
 
@@ -50,7 +49,7 @@ bool can_call(const DecodedInsn& in, u32 flags) { return near_ok(in, flags) && f
 
 void emit_call(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
-    stack_host(bc, -4, mmu::Access::Write);
+    bc.stack_host(-4, mmu::Access::Write);
     a.mov(x86::dword_ptr(x86::rdx), static_cast<u32>(bc.next_eip()));
     a.emit(x86::Inst::kIdSub, bc.gpr(cpu::kRsp, 4), 4);
     bc.push_return_prediction(bc.next_eip());
@@ -63,7 +62,7 @@ bool can_ret(const DecodedInsn& in, u32 flags) { return near_ok(in, flags) && fl
 void emit_ret(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
     const DecodedInsn& in = bc.insn();
-    stack_host(bc, 0, mmu::Access::Read);
+    bc.stack_host(0, mmu::Access::Read);
     a.mov(x86::eax, x86::dword_ptr(x86::rdx));
     const i32 release = in.id == InsnId::RET_Iw ? static_cast<i32>(in.imm & 0xFFFF) : 0;
     a.emit(x86::Inst::kIdAdd, bc.gpr(cpu::kRsp, 4), 4 + release);
@@ -89,7 +88,7 @@ template <bool Call> void emit_indirect(BlockCompiler& bc) {
         a.emit(x86::Inst::kIdMov, x86::esi, bc.gpr_op(0));
     }
     if (Call) {
-        stack_host(bc, -4, mmu::Access::Write);
+        bc.stack_host(-4, mmu::Access::Write);
         a.mov(x86::dword_ptr(x86::rdx), static_cast<u32>(bc.next_eip()));
         a.emit(x86::Inst::kIdSub, bc.gpr(cpu::kRsp, 4), 4);
         bc.push_return_prediction(bc.next_eip());
@@ -121,7 +120,7 @@ bool can_pop(const DecodedInsn& in, u32 flags) {
 
 void emit_pop(BlockCompiler& bc) {
     x86::Assembler& a = bc.a();
-    stack_host(bc, 0, mmu::Access::Read);
+    bc.stack_host(0, mmu::Access::Read);
     a.mov(x86::esi, x86::dword_ptr(x86::rdx));
     a.emit(x86::Inst::kIdAdd, bc.gpr(cpu::kRsp, 4), 4);
     a.emit(x86::Inst::kIdMov, bc.gpr_op(0), x86::esi); // after ESP moves: POP ESP loads the popped value

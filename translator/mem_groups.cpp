@@ -79,38 +79,37 @@ struct InsnFacts {
 
 constexpr u16 kStackKey = cpu::kSs << 8 | cpu::kRsp;
 
-/// The stack instructions whose lowering addresses the stack through
-/// BlockCompiler::stack_host: (their access's offset from ESP, write, ESP's step). CALL and
-/// RET end their block, so they only ever join a group.
+/// Makes `f` an instruction's own stack access: 4 bytes at ESP + disp (before the
+/// instruction), which moves ESP by `step`.
+void set_stack_access(InsnFacts& f, i64 disp, bool write, i64 step) {
+    f.stack = true;
+    f.eligible = true;
+    f.key = kStackKey;
+    f.disp = disp;
+    f.size = 4;
+    f.writes_memory = write;
+    f.esp_step = step;
+}
+
+/// CALL and RET, whose lowerings address the stack through BlockCompiler::stack_host. They
+/// end their block, so they only ever join a group.
 bool stack_facts(const DecodedInsn& in, InsnFacts& f) {
-    const bool reg0 = in.op[0].kind == OperandKind::Reg;
     switch (in.id) {
     case InsnId::CALL_Jz:
         break;
     case InsnId::CALL_Ev:
-        if (!reg0) {
+        if (in.op[0].kind != OperandKind::Reg) {
             return false; // its memory operand is the access a group could take
         }
         break;
     case InsnId::RET: case InsnId::RET_Iw:
-        f.stack = true;
-        f.eligible = true;
-        f.key = kStackKey;
-        f.disp = 0;
-        f.size = 4;
-        f.esp_step = 4 + (in.id == InsnId::RET_Iw ? static_cast<i64>(in.imm & 0xFFFF) : 0);
+        set_stack_access(f, 0, false, 4 + (in.id == InsnId::RET_Iw ? static_cast<i64>(in.imm & 0xFFFF) : 0));
         f.safe = true;
         return true;
     default:
         return false;
     }
-    f.stack = true;
-    f.eligible = true;
-    f.key = kStackKey;
-    f.disp = -4;
-    f.size = 4;
-    f.writes_memory = true;
-    f.esp_step = -4;
+    set_stack_access(f, -4, true, -4);
     f.safe = true;
     return true;
 }
@@ -138,8 +137,8 @@ InsnFacts facts_of(const DecodedInsn& in, bool native) {
                 return f;
             }
             // Read or written, it counts as written (conservative and simple); but ESP only
-            // as a destination (XCHG and XADD write their second operand too), which
-            // esp_known_step below may still turn into a known step.
+            // as a destination (XCHG and XADD write their second operand too), which the
+            // ADD/SUB ESP,imm case below may still turn into a known step.
             if (o.reg == cpu::kRsp && o.size == 4 && !o.high_byte && n != 0 &&
                 std::string_view(in.info().mnemonic) != "xchg" && std::string_view(in.info().mnemonic) != "xadd") {
                 break;
@@ -178,12 +177,7 @@ InsnFacts facts_of(const DecodedInsn& in, bool native) {
     }
     f.safe = true;
     if ((plain_push || plain_pop) && in.mode == cpu::CodeMode::Bits32) {
-        f.stack = true;
-        f.eligible = true;
-        f.key = kStackKey;
-        f.disp = plain_push ? -4 : 0;
-        f.size = 4;
-        f.writes_memory = plain_push;
+        set_stack_access(f, plain_push ? -4 : 0, plain_push, f.esp_step);
         return f;
     }
     const cpu::MemRef& m = in.mem;

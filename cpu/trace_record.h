@@ -35,6 +35,8 @@ inline constexpr u32 kTraceGap = 0xFFFFFF05u;
 /// -trace-regs: a register the instruction at icount changed. aux = its new value; the
 /// record's icount field holds the instruction count in bits 0..55 and the TraceReg in 56..63.
 inline constexpr u32 kTraceRegWrite = 0xFFFFFF06u;
+/// A slot of a wrapping ring not written yet (never in a stream).
+inline constexpr u32 kTraceUnwritten = 0xFFFFFFFFu;
 inline constexpr unsigned kTraceRegShift = 56;
 inline constexpr u64 kTraceIcountMask = (u64{1} << kTraceRegShift) - 1;
 
@@ -84,6 +86,12 @@ public:
     u8 needed = 0;
     static constexpr int kNeededOffset = 2 * sizeof(TraceRecord*);
     usize unchecked = 1; ///< see `cursor`
+    /// Nonzero for a ring that wraps in place (the flight recorder alone, tools/trace/
+    /// flight_ring.h): its records take `wrap_bytes` (a power of two) from an address aligned
+    /// to twice that, so translated code wraps its cursor by clearing that one bit after each
+    /// advance, and put() wraps through ring_full(). Such a ring is never full: `unchecked` is
+    /// unbounded.
+    u32 wrap_bytes = 0;
 
     /// Defines a block; returns its id (< kTraceTagFirst). Called when a block is translated,
     /// or by the interpreter path for single instructions (the recorder may return a cached

@@ -122,7 +122,7 @@ int main(int argc, char** argv) {
     }
     // ---- instruction tracing: -d exec/int, -trace-file, filters, the flight recorder ----
     std::unique_ptr<tools::TraceSession> tracing = tools::TraceSession::start(
-        cfg.trace, mask, cfg.flight_insns != 0, tools::TraceSession::describe(argc, argv),
+        cfg.trace, mask, cfg.flight_insns, tools::TraceSession::describe(argc, argv),
         board.cpu(), error);
     if (!tracing) {
         std::fprintf(stderr, "tx86: %s\n", error.c_str());
@@ -131,8 +131,9 @@ int main(int argc, char** argv) {
     // ---- the flight recorder's automatic dumps: on triple fault, panic line, watchpoint ----
     {
         frontend::FlightDumps::DumpFn dump_recent;
-        if (tools::Recorder* rec = tracing->recorder()) {
-            dump_recent = [rec](std::FILE* f, u64 n) { rec->dump_recent(f, n); };
+        if (tracing->has_flight_recorder()) {
+            tools::TraceSession* t = tracing.get();
+            dump_recent = [t](std::FILE* f, u64 n) { t->dump_recent(f, n); };
         }
         flight = std::make_unique<frontend::FlightDumps>(
             board.cpu(), cfg.flight_dump_on, std::move(dump_recent), cfg.flight_insns,

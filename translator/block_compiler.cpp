@@ -973,6 +973,11 @@ void BlockCompiler::emit_entry_accounting() {
     as.ja(m_budget_exit);
     if (m_layout.trace_cursor) {
         as.add(kTraceCur, static_cast<i32>(sizeof(cpu::TraceRecord)));
+        if (m_layout.trace_wrap_bytes) {
+            // A ring that wraps in place (TraceRecorder::wrap_bytes): one past its end
+            // differs from its start in that one bit.
+            as.and_(kTraceCur, ~static_cast<i32>(m_layout.trace_wrap_bytes));
+        }
     }
     as.mov(x86::qword_ptr(kState, m_layout.icount), x86::rcx);
 }

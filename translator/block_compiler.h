@@ -37,6 +37,7 @@ struct CpuLayout {
     /// The execution recorder's cursor (followed by its limit), or nullptr: blocks then write
     /// a TraceRecord from their prologue (cpu/trace_record.h).
     cpu::TraceRecord** trace_cursor = nullptr;
+    u32 trace_wrap_bytes = 0; ///< the recorder's TraceRecorder::wrap_bytes
     /// PhysMap's chunk masks of code pages (mmu/chunk_masks.h), indexed by page number.
     const u64* code_chunks = nullptr;
     /// For blocks keyed kKeyDirectRam: physical [direct_lo, direct_hi) is plain RAM at

@@ -106,6 +106,7 @@ void JitEngine::init(cpu::Cpu& cpu) {
     m_layout.cpu_from_state = disp(&cpu, cpu);
     m_recorder = cpu.recorder;
     m_layout.trace_cursor = m_recorder ? &m_recorder->cursor : nullptr;
+    m_layout.trace_wrap_bytes = m_recorder ? m_recorder->wrap_bytes : 0;
     m_ctx.trace_cursor = m_layout.trace_cursor;
     m_debug_generation = cpu.debug_generation;
     m_layout.code_chunks = cpu.phys().code_chunk_table();
@@ -689,6 +690,7 @@ cpu::RunExit JitEngine::run(cpu::Cpu& cpu, u64 budget) {
             // breakpoints.
             m_recorder = cpu.recorder;
             m_layout.trace_cursor = m_recorder ? &m_recorder->cursor : nullptr;
+            m_layout.trace_wrap_bytes = m_recorder ? m_recorder->wrap_bytes : 0;
             m_ctx.trace_cursor = m_layout.trace_cursor;
             m_debug_generation = cpu.debug_generation;
             flush_all();

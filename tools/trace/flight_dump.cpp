@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
-// Recorder::dump_recent, the flight recorder's output: decodes the ring (the full buffers kept,
-// oldest first, then the current one up to the cursor) with a catalog and decoder of its own (the
-// consumer thread may be busy with the same records), keeps the last N instructions and the events
-// among them, and prints them with the same lines as -d exec plus an instruction-count column.
+// The flight recorder's output (dump_tail, for Recorder::dump_recent and FlightRing::dump_recent):
+// decodes the records kept, oldest first, with a catalog and decoder of its own (a consumer
+// thread may be busy with the same records), keeps the last N instructions and the events among
+// them, and prints them with the same lines as -d exec plus an instruction-count column.
 #include "cpu/cpu.h"
+#include "tools/trace/flight_dump.h"
 #include "tools/trace/record_decoder.h"
 #include "tools/trace/recorder.h"
 #include "tools/trace/text_printer.h"
 
 #include <cinttypes>
 #include <deque>
+#include <vector>
 
 namespace tools {
 namespace {
@@ -101,19 +103,17 @@ class TailKeeper final : public StreamSink {
 
 } // namespace
 
-void Recorder::dump_recent(std::FILE* out, u64 max_insns) {
+void dump_tail(const BlockTable& table, std::span<const RecordRun> records, u64 cr3, u64 end_icount, std::FILE* out, u64 max_insns) {
     if (!out) {
         return;
     }
-    LiveCatalog catalog(m_table);
+    LiveCatalog catalog(table);
     TailKeeper tail(max_insns);
-    const u64 cr3 = m_ring.empty() ? m_current->start_cr3 : m_ring.front()->start_cr3;
     RecordDecoder decoder(catalog, tail, cr3);
-    for (const Buffer* b : m_ring) {
-        decoder.feed({b->records.get(), m_capacity});
+    for (RecordRun part : records) {
+        decoder.feed(part);
     }
-    decoder.feed({m_current->records.get(), static_cast<usize>(cursor - m_current->records.get())});
-    decoder.finish(live_icount());
+    decoder.finish(end_icount);
     if (tail.kept() == 0) {
         std::fprintf(out, "flight recorder: no instructions recorded\n");
         std::fflush(out);
@@ -126,6 +126,17 @@ void Recorder::dump_recent(std::FILE* out, u64 max_insns) {
     TextPrinter printer(catalog, out, TextPrinter::Style{true, true, true, true});
     tail.replay(printer);
     printer.finish();
+}
+
+void Recorder::dump_recent(std::FILE* out, u64 max_insns) {
+    // The full buffers kept, oldest first, then the current one up to the cursor.
+    const u64 cr3 = m_ring.empty() ? m_current->start_cr3 : m_ring.front()->start_cr3;
+    std::vector<RecordRun> runs;
+    for (const Buffer* b : m_ring) {
+        runs.emplace_back(b->records.get(), m_capacity);
+    }
+    runs.emplace_back(m_current->records.get(), cursor);
+    dump_tail(m_table, runs, cr3, live_icount(), out, max_insns);
 }
 
 } // namespace tools

@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "cpu/cpu.h"
+#include "tools/trace/flight_ring.h"
 #include "tools/trace/recorder.h"
 #include "tools/trace/text_printer.h"
 #include "tools/trace/trace_filter.h"
@@ -35,7 +36,7 @@ std::string TraceSession::describe(int argc, const char* const* argv) {
 }
 
 std::unique_ptr<TraceSession> TraceSession::start(const TraceOptions& options, u32 log_mask,
-                                                  bool flight_recorder,
+                                                  u64 flight_insns,
                                                   const std::string& description, cpu::Cpu& cpu,
                                                   std::string& error) {
     std::unique_ptr<TraceSession> s(new TraceSession(cpu));
@@ -53,15 +54,15 @@ std::unique_ptr<TraceSession> TraceSession::start(const TraceOptions& options, u
         cpu.trace = s->m_hooks.get();
     }
     const bool consumers = exec_recorded || !options.file.empty();
-    if (!consumers && !flight_recorder) {
+    if (!consumers) {
+        if (flight_insns != 0) {
+            s->m_flight = std::make_unique<FlightRing>(flight_insns);
+            s->m_flight->attach(cpu);
+        }
         return s;
     }
     s->m_recorder = std::make_unique<Recorder>();
     Recorder& rec = *s->m_recorder;
-    if (!consumers) {
-        rec.attach(cpu); // the flight recorder alone: records stay in the ring
-        return s;
-    }
     s->m_fanout = std::make_unique<SinkFanout>();
     if (!options.file.empty()) {
         s->m_file =
@@ -91,6 +92,14 @@ std::unique_ptr<TraceSession> TraceSession::start(const TraceOptions& options, u
     cpu.trace_regs = options.regs;
     rec.start_consumer(*filter, filter, [filter] { return filter->done(); }, s->m_record_gate.get());
     return s;
+}
+
+void TraceSession::dump_recent(std::FILE* out, u64 max_insns) {
+    if (m_flight) {
+        m_flight->dump_recent(out, max_insns);
+    } else if (m_recorder) {
+        m_recorder->dump_recent(out, max_insns);
+    }
 }
 
 bool TraceSession::finish(std::FILE* report) {

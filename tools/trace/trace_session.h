@@ -20,6 +20,7 @@ namespace tools {
 
 class ExecTracer;
 class RecordGate;
+class FlightRing;
 class Recorder;
 class TraceFilter;
 class TraceFileWriter;
@@ -28,19 +29,22 @@ class SinkFanout;
 
 class TraceSession {
   public:
-    /// Sets up tracing for `cpu` per `options` and the -d mask; `flight_recorder`: keep the
-    /// recorder attached even when nothing is traced, for flight-recorder dumps. On failure
+    /// Sets up tracing for `cpu` per `options` and the -d mask; `flight_insns` (-flight N, 0 =
+    /// none): keep a recorder attached even when nothing is traced, for flight-recorder dumps
+    /// of that many instructions (a FlightRing when nothing is traced). On failure
     /// (the trace file cannot be created) returns nullptr with a one-line message in `error`.
     /// `description` (the command line) goes into the trace file's header.
     static std::unique_ptr<TraceSession> start(const TraceOptions& options, u32 log_mask,
-                                               bool flight_recorder, const std::string& description,
+                                               u64 flight_insns, const std::string& description,
                                                cpu::Cpu& cpu, std::string& error);
     /// The command line as one string, for `description`.
     static std::string describe(int argc, const char* const* argv);
     ~TraceSession();
 
-    /// The recorder, when one is attached (also the flight recorder), else nullptr.
-    Recorder* recorder() { return m_recorder.get(); }
+    /// Whether a recorder is attached, so that dump_recent() has instructions to print.
+    bool has_flight_recorder() const { return m_recorder || m_flight; }
+    /// The flight recorder's dump: the last `max_insns` instructions executed.
+    void dump_recent(std::FILE* out, u64 max_insns);
     /// Flushes the outputs and prints a summary to `report` (the trace file's instruction
     /// count and icount range, the instruction counter at exit). Returns false if writing the
     /// trace failed.
@@ -53,7 +57,8 @@ class TraceSession {
     std::string m_file_path;
     std::unique_ptr<ExecTracer> m_hooks;
     std::unique_ptr<RecordGate> m_record_gate; // (before m_recorder: it must outlive it)
-    std::unique_ptr<Recorder> m_recorder;
+    std::unique_ptr<Recorder> m_recorder;   ///< when something is traced
+    std::unique_ptr<FlightRing> m_flight;  ///< the flight recorder alone
     std::unique_ptr<SinkFanout> m_fanout;
     std::unique_ptr<TraceFilter> m_filter;
     std::unique_ptr<TraceFileWriter> m_file;

@@ -367,6 +367,14 @@ public:
         return e.exec_tag == (lin & ~u64{0xFFF}) && space_in_sync() ? &e : nullptr;
     }
 
+    /// The TLB entry a data access of kind `acc` (Read or Write) at `lin` by the current
+    /// privilege may use without a walk (its fast tag matches the page), or nullptr.
+    const TlbEntry* data_entry(u64 lin, mmu::Access acc) const {
+        const TlbEntry& e = tlb_bank[user_index(Priv::Current)][(lin >> 12) & (kTlbSize - 1)];
+        const u64 tag = acc == mmu::Access::Write ? e.write_tag : e.read_tag;
+        return tag == (lin & ~u64{0xFFF}) && space_in_sync() ? &e : nullptr;
+    }
+
     // ---- bulk access (REP string page runs, cpu/interp/string.cpp) ----
     /// Host address of `lin` for data accesses of kind `acc` (Read or Write) by the current
     /// privilege, valid to the end of its page, decided as read_lin/write_lin decide: their

@@ -81,6 +81,9 @@ struct Block {
     u32 trace_id = 0;
     /// A trace consumer may keep its records: its prologue marks the recorder's buffer needed.
     bool trace_needed = false;
+    /// Compiled without memory groups (it left too often when a group's page was gone).
+    bool no_groups = false;
+    u8 group_exits = 0; ///< times it was left for that (jit_slow_insn_group)
     std::unique_ptr<cpu::DecodedInsn[]> insns; ///< decoded instructions (fallback calls use them)
     ChainSlot slots[2];
     /// Blocks whose slots jump here: (block, slot index), unpatched when this block goes.

@@ -462,8 +462,11 @@ void BlockCompiler::planned_access(bool stack, i32 stack_delta, mmu::Access acc,
     // (MemGroupPlan::stack): a group role belongs to that one only.
     const bool planned = !m_groups.role.empty() && m_groups.stack[m_index] == stack;
     const u8 role = planned ? m_groups.role[m_index] : u8{MemGroupPlan::kNone};
-    if (role == MemGroupPlan::kMember && emit_group_access(acc, size, aligned, stack_delta)) {
-        return;
+    if (role == MemGroupPlan::kMember) {
+        if (emit_group_access(acc, size)) {
+            return;
+        }
+        m_member_fallback |= m_members_nonfaulting; // flag liveness counted on the group
     }
     emit_full_access(stack, stack_delta, acc, size, aligned);
     if (role == MemGroupPlan::kFirst) {
@@ -483,10 +486,11 @@ void BlockCompiler::emit_full_access(bool stack, i32 stack_delta, mmu::Access ac
 
 void BlockCompiler::emit_group_start(const MemGroup& g) {
     // The page offset of the first access, less its distance above the lowest displacement,
-    // must leave room for the span: one unsigned compare covers both ends.
+    // must leave room for the span: one unsigned compare covers both ends. A failed check
+    // sends the instruction (nothing of it done yet) to the interpreter through its slow path,
+    // which looks the group's page up again afterwards (a group site: emit_slow_paths).
     x86::Assembler& as = *m_a;
-    Label fail = as.newLabel();
-    Label done = as.newLabel();
+    const Label fail = slow_label();
     as.mov(x86::r9d, x86::ecx);
     as.and_(x86::r9d, 0xFFF);
     if (g.disp_first != g.disp_min) {
@@ -503,36 +507,19 @@ void BlockCompiler::emit_group_start(const MemGroup& g) {
         as.jne(fail);
     }
     as.lea(x86::r9, x86::ptr(x86::rdx, static_cast<i32>(-g.disp_first)));
-    as.bind(done);
-    Section* const from = as.currentSection();
-    as.section(m_cold);
-    as.bind(fail);
-    as.mov(x86::r9d, 0);
-    as.jmp(done);
-    as.section(from);
+    m_group_live = true;
     ++m_ctx.stats.mem_groups;
 }
 
-bool BlockCompiler::emit_group_access(mmu::Access acc, unsigned size, bool aligned, i32 stack_delta) {
+bool BlockCompiler::emit_group_access(mmu::Access acc, unsigned size) {
     const MemGroup& g = m_groups.groups[m_groups.group[m_index]];
     const i64 disp = m_groups.disp[m_index];
-    if (!m_group_live || (acc == mmu::Access::Write && !g.write) || disp < g.disp_min ||
-        disp + static_cast<i64>(size) > g.disp_min + g.span) {
+    if (!m_group_live || m_groups.group[m_index] != m_group_index || (acc == mmu::Access::Write && !g.write) ||
+        disp < g.disp_min || disp + static_cast<i64>(size) > g.disp_min + g.span) {
         return false;
     }
-    x86::Assembler& as = *m_a;
-    Label full = as.newLabel();
-    Label done = as.newLabel();
-    as.test(x86::r9, x86::r9);
-    as.jz(full);
-    as.lea(x86::rdx, x86::ptr(x86::r9, static_cast<i32>(disp)));
-    as.bind(done);
-    Section* const from = as.currentSection();
-    as.section(m_cold);
-    as.bind(full);
-    emit_full_access(m_groups.stack[m_index], stack_delta, acc, size, aligned);
-    as.jmp(done);
-    as.section(from);
+    // r9 is right here: every way that could have left it wrong went through a group site.
+    m_a->lea(x86::rdx, x86::ptr(x86::r9, static_cast<i32>(disp)));
     ++m_ctx.stats.mem_group_accesses;
     return true;
 }
@@ -709,9 +696,6 @@ void BlockCompiler::emit_call(const void* fn) {
     if (!emit_rel32(0xE8, fn)) {
         m_a->mov(x86::rax, imm(reinterpret_cast<u64>(fn)));
         m_a->call(x86::rax);
-    }
-    if (m_group_live) {
-        m_a->mov(x86::r9d, 0); // r9 is the callee's scratch: the group's accesses check in full
     }
 }
 
@@ -1076,7 +1060,7 @@ void BlockCompiler::load_trace_cursor() {
     }
 }
 
-void BlockCompiler::emit_shared_slow_path() {
+void BlockCompiler::emit_shared_slow_path(bool group) {
     // Called (a host CALL) with esi = index | written deferral << 8 | its value bits << 20
     // (EFLAGS layout): CpuState as the interpreter must find it, the instruction through
     // jit_slow_insn, then back with registers and flags reloaded; an exit leaves from here.
@@ -1099,7 +1083,12 @@ void BlockCompiler::emit_shared_slow_path() {
     as.lea(x86::rdi, x86::ptr(kState, m_layout.cpu_from_state));
     as.mov(x86::rdx, imm(reinterpret_cast<u64>(m_block)));
     store_trace_cursor();
-    emit_call(reinterpret_cast<const void*>(&jit_slow_insn));
+    if (group) {
+        as.mov(x86::rcx, kCtx);
+        emit_call(reinterpret_cast<const void*>(&jit_slow_insn_group));
+    } else {
+        emit_call(reinterpret_cast<const void*>(&jit_slow_insn));
+    }
     load_trace_cursor();
     as.test(x86::eax, x86::eax);
     as.jnz(exit);
@@ -1107,8 +1096,8 @@ void BlockCompiler::emit_shared_slow_path() {
     reload_cached();
     reload_tlb_bank();
     emit_reload_flags();
-    if (!m_groups.groups.empty()) {
-        as.mov(x86::r9d, 0); // the instruction may have changed the TLB: groups check afresh
+    if (group) {
+        as.mov(x86::r9, x86::qword_ptr(kCtx, static_cast<i32>(offsetof(JitContext, group_base))));
     }
     as.ret();
     as.bind(exit);
@@ -1121,7 +1110,9 @@ void BlockCompiler::emit_slow_paths() {
     emit_code_page_writes();
     const u64 start_eip = m_block->key.lin_pc - m_block->key.cs_base;
     Label common = as.newLabel();
+    Label common_group = as.newLabel();
     bool common_used = false;
+    bool common_group_used = false;
     for (const Slow& s : m_slow) {
         as.bind(s.label);
         if (!s.ends_block) {
@@ -1129,9 +1120,18 @@ void BlockCompiler::emit_slow_paths() {
             // and deferral for the block's shared slow path (emit_shared_slow_path).
             const u32 written = s.deferred;
             const u32 value = s.deferred_clear_af ? written & ~u32{cpu::kAF} : written;
+            if (s.group) {
+                // Where the group's page is, for jit_slow_insn_group.
+                u64 site[2];
+                std::memcpy(site, &s.site, sizeof site);
+                for (int k = 0; k < 2; ++k) {
+                    as.mov(x86::rax, imm(site[k]));
+                    as.mov(x86::qword_ptr(kCtx, static_cast<i32>(offsetof(JitContext, group_site) + 8 * k)), x86::rax);
+                }
+            }
             as.mov(x86::esi, s.index | (written << 8) | (value << 20));
-            as.call(common);
-            common_used = true;
+            as.call(s.group ? common_group : common);
+            (s.group ? common_group_used : common_used) = true;
             if (s.host_flags) {
                 emit_host_flags_from_r10(true); // the fused Jcc after it reads the host flags
             }
@@ -1154,7 +1154,11 @@ void BlockCompiler::emit_slow_paths() {
     }
     if (common_used) {
         as.bind(common);
-        emit_shared_slow_path();
+        emit_shared_slow_path(false);
+    }
+    if (common_group_used) {
+        as.bind(common_group);
+        emit_shared_slow_path(true);
     }
     for (const StaticExit& e : m_exits) {
         as.bind(e.stub); // flags_all_in_r10 ran before the chained jump
@@ -1196,21 +1200,42 @@ BlockCompiler::Sizes BlockCompiler::compile(Block& b, const Dest& dst, const Blo
         const char* v = std::getenv("TX86_JIT_MEMGROUPS");
         return v && std::string_view(v) == "0";
     }();
-    m_groups = groups_off ? MemGroupPlan{}
-                          : plan_mem_groups(b.insns.get(), b.ninsns, m_native, (b.key.flags & kKeyDirectRam) != 0);
-    if (!cache_off) {
-        m_use_cache = choose_cached_regs();
+    m_groups = groups_off || b.no_groups
+                   ? MemGroupPlan{}
+                   : plan_mem_groups(b.insns.get(), b.ninsns, m_native, (b.key.flags & kKeyDirectRam) != 0);
+    // First assuming every group's later accesses go through it (flag liveness counts on
+    // them not faulting); a lowering that takes another way for one makes it compile again
+    // without that.
+    const u64 native_before = m_ctx.stats.insns_native;
+    m_members_nonfaulting = !m_groups.groups.empty();
+    Sizes sizes = compile_cached_or_not(b, dst, cache_off);
+    if (sizes.hot == 0 && m_member_fallback) {
+        ++m_ctx.stats.member_fallbacks;
+        m_ctx.stats.insns_native = native_before;
+        m_members_nonfaulting = false;
+        sizes = compile_cached_or_not(b, dst, cache_off);
     }
+    return sizes;
+}
+
+BlockCompiler::Sizes BlockCompiler::compile_cached_or_not(Block& b, const Dest& dst, bool cache_off) {
+    for (x86::Gp& g : m_host_of) {
+        g.reset();
+    }
+    m_use_cache = !cache_off && choose_cached_regs();
     if (m_use_cache) {
         const u64 native_before = m_ctx.stats.insns_native;
         const Sizes sizes = compile_once(b, dst);
-        if (sizes.hot != 0) {
-            ++m_ctx.stats.blocks_reg_cached;
+        if (sizes.hot != 0 || m_member_fallback) {
+            if (sizes.hot != 0) {
+                ++m_ctx.stats.blocks_reg_cached;
+            }
             return sizes;
         }
         // A lowering needed a cached register in memory: compile it plainly.
         ++m_ctx.stats.reg_cache_fallbacks;
         m_ctx.stats.insns_native = native_before;
+        m_use_cache = false;
         for (x86::Gp& g : m_host_of) {
             g.reset();
         }
@@ -1250,6 +1275,7 @@ BlockCompiler::Sizes BlockCompiler::compile_once(Block& b, const Dest& dst) {
     m_cold = cold;
     x86::Assembler as(&code);
     m_cache_failed = false;
+    m_member_fallback = false;
     m_a = &as;
     m_block = &b;
     m_slow.clear();
@@ -1272,6 +1298,13 @@ BlockCompiler::Sizes BlockCompiler::compile_once(Block& b, const Dest& dst) {
     std::vector<FlagUse> uses(b.ninsns); // m_native: compile() marked it
     for (u32 i = 0; i < b.ninsns; ++i) {
         uses[i] = flag_use(b.insns[i], m_native[i]);
+        // A group's later access cannot fault (its page was checked for the whole span), and
+        // but for PUSH of a memory operand (which writes the stack as well) it is the
+        // instruction's only access: no flag needs capturing for it.
+        if (m_members_nonfaulting && m_groups.role[i] == MemGroupPlan::kMember &&
+            (m_groups.stack[i] || b.insns[i].id != cpu::InsnId::PUSH_Ev)) {
+            uses[i].may_fault = false;
+        }
     }
     m_live_after = flags_live_after(uses);
 
@@ -1302,10 +1335,10 @@ BlockCompiler::Sizes BlockCompiler::compile_once(Block& b, const Dest& dst) {
                 m_group_live = false;
             }
             if (m_groups.role[m_index] == MemGroupPlan::kFirst) {
-                // Zero until the first access establishes the group (a lowering that takes
-                // another way, or its slow path, leaves it so).
-                as.mov(x86::r9d, 0);
-                m_group_live = true;
+                // Live once the first access establishes it (emit_group_start): a lowering
+                // that takes another way leaves the later accesses their full checks.
+                m_group_live = false;
+                m_group_index = m_groups.group[m_index];
             }
         }
         if (m_native[m_index]) {
@@ -1320,6 +1353,16 @@ BlockCompiler::Sizes BlockCompiler::compile_once(Block& b, const Dest& dst) {
                 const bool ends = m_index + 1 == b.ninsns && m_end == BlockEnd::Taken;
                 Slow s{m_cur_slow, as.newLabel(), m_index, m_eip, ends, m_insn_deferred,
                        m_insn_deferred_clear_af, m_host_flags_valid};
+                if (m_group_live && m_index < m_groups.last_access[m_group_index]) {
+                    const MemGroup& g = m_groups.groups[m_group_index];
+                    s.group = true;
+                    s.site.disp_min = static_cast<i32>(g.disp_min);
+                    s.site.esp_after = m_groups.esp_after[m_index];
+                    s.site.span = static_cast<u16>(g.span);
+                    s.site.seg = g.seg;
+                    s.site.base = g.base;
+                    s.site.write = g.write;
+                }
                 if (!ends) {
                     as.bind(s.resume);
                 }
@@ -1362,7 +1405,7 @@ BlockCompiler::Sizes BlockCompiler::compile_once(Block& b, const Dest& dst) {
     as.section(m_cold);
     emit_slow_paths();
 
-    if (errors.failed || m_cache_failed) {
+    if (errors.failed || m_cache_failed || m_member_fallback) {
         return {};
     }
     if (code.resolveUnresolvedLinks() != kErrorOk || code.relocateToBase(reinterpret_cast<u64>(dst.hot)) != kErrorOk) {

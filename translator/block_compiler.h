@@ -239,6 +239,9 @@ private:
     bool choose_cached_regs();
     void mark_native(); ///< m_native: which instructions have a lowering for their form
     Sizes compile_once(Block& block, const Dest& dst);
+    /// compile_once with the register cache, and again without it when a lowering could not
+    /// work with a cached register.
+    Sizes compile_cached_or_not(Block& block, const Dest& dst, bool cache_off);
     void emit_prologue();
     void reload_tlb_bank(); ///< r13 = the bank of the block's privilege in the current space
     void emit_trace_record();
@@ -252,7 +255,9 @@ private:
     void emit_interp_call(bool out_of_line);
     void emit_end();
     void emit_slow_paths();
-    void emit_shared_slow_path(); ///< the one out-of-line interpreter call slow paths share
+    /// The one out-of-line interpreter call slow paths share; `group`: the one of group sites
+    /// (Slow::group), through jit_slow_insn_group, with r9 loaded back after it.
+    void emit_shared_slow_path(bool group);
     void store_trace_cursor(); ///< rbp -> the recorder's cursor (before interpreter calls)
     void load_trace_cursor();  ///< the recorder's cursor -> rbp (after them)
     void emit_exit_code(u32 code);
@@ -270,12 +275,12 @@ private:
     /// The full check of the memory operand, or of the stack access at ESP + stack_delta.
     void emit_full_access(bool stack, i32 stack_delta, mmu::Access acc, unsigned size, bool aligned);
     /// After the full check of a group's first access (rdx, ecx, r8 as seg_host leaves them):
-    /// r9 = host address of base + 0 when the group's span is on the page with its access.
+    /// r9 = host address of base + 0 when the group's span is on the page with its access,
+    /// else the instruction's slow path.
     void emit_group_start(const MemGroup& g);
-    /// A later access of the open group: rdx = r9 + disp, or the full check out of line.
-    /// False when this access cannot go through the group (the caller emits the full check).
-    /// `stack_delta`: the offset from ESP of a stack access (MemGroupPlan::stack).
-    bool emit_group_access(mmu::Access acc, unsigned size, bool aligned, i32 stack_delta);
+    /// A later access of the open group: rdx = r9 + disp, with no check. False when this
+    /// access cannot go through the group (the caller emits the full check).
+    bool emit_group_access(mmu::Access acc, unsigned size);
 
     const CpuLayout& m_layout;
     JitContext& m_ctx;
@@ -300,6 +305,10 @@ private:
         u32 deferred;    ///< flags deferred in r10 before the instruction
         bool deferred_clear_af;
         bool host_flags; ///< the fused Jcc after it reads host flags: restore them on resume
+        /// Inside a memory group whose later accesses use r9: the interpreter call is
+        /// jit_slow_insn_group's, which finds the group's page again (or leaves the block).
+        bool group = false;
+        GroupSite site;
     };
     std::vector<Slow> m_slow;
     /// A write whose TLB tag missed: before the slow path, a page of code may still take the
@@ -343,7 +352,12 @@ private:
     /// then leaves r9 zero, so the group's later accesses take the full check.
     MemGroupPlan m_groups;
     const Block* m_pred_hint = nullptr; ///< compile()'s `pred`
-    bool m_group_live = false;
+    /// This compile counts on every group's later accesses going through the group (flag
+    /// liveness treats them as unable to fault); m_member_fallback: one did not.
+    bool m_members_nonfaulting = false;
+    bool m_member_fallback = false;
+    bool m_group_live = false;  ///< r9 holds the base of group m_group_index
+    u16 m_group_index = 0;
     bool m_use_cache = false;
     bool m_cache_failed = false; ///< a lowering could not work with a cached register
     u32 m_deferred = 0;           ///< EFLAGS bits whose value is in r10, not yet in memory

@@ -9,6 +9,9 @@
 #include "cpu/interp/handlers.h"
 #include "cpu/interp/interpreter.h"
 #include "cpu/system.h"
+#include "translator/jit_engine.h"
+
+#include <cstring>
 
 namespace translator {
 
@@ -47,6 +50,56 @@ u32 jit_slow_insn(cpu::Cpu* cpu, u32 index, Block* block) {
         cpu->icount += block->ninsns - index - 1;
     }
     return st;
+}
+
+namespace {
+
+/// The host address of the group's base (GroupSite), or nullptr: the TLB entry of its page as
+/// the group's first check wants it (read or write tag), the whole span on that page.
+u8* group_base_now(const cpu::Cpu& cpu, const GroupSite& g) {
+    const cpu::CpuState& s = cpu.s;
+    // What the group's first check relied on (translator/block_key.h, kSegLarge): a 4 GiB,
+    // present, expand-up, writable data segment. FS and GS are checked at run time.
+    const cpu::Segment& sg = s.seg[g.seg];
+    if (sg.limit != 0xFFFFFFFFu || (sg.attr & (cpu::kAttrP | 0xE)) != (cpu::kAttrP | 0x2)) {
+        return nullptr;
+    }
+    const u32 base = static_cast<u32>(sg.base + s.gpr[g.base]) -
+                     (g.base == cpu::kRsp ? static_cast<u32>(g.esp_after) : 0u);
+    const u32 lo = base + static_cast<u32>(g.disp_min);
+    if ((lo & 0xFFF) + g.span > 0x1000) {
+        return nullptr;
+    }
+    const mmu::TlbEntry* e = cpu.data_entry(lo, g.write ? mmu::Access::Write : mmu::Access::Read);
+    if (!e) {
+        return nullptr;
+    }
+    // As the group's first check sets r9: the host address of its lowest access less that
+    // access's displacement (64-bit arithmetic: the base itself may lie below address 0).
+    return reinterpret_cast<u8*>(e->addend + lo - static_cast<i64>(g.disp_min));
+}
+
+} // namespace
+
+u32 jit_slow_insn_group(cpu::Cpu* cpu, u32 index, Block* block, JitContext* ctx) {
+    const u32 st = jit_slow_insn(cpu, index, block);
+    if (st != kExitContinue) {
+        return st;
+    }
+    GroupSite g;
+    static_assert(sizeof g == sizeof ctx->group_site);
+    std::memcpy(&g, ctx->group_site, sizeof g);
+    if (u8* base = group_base_now(*cpu, g)) {
+        ctx->group_base = base;
+        return kExitContinue;
+    }
+    // Leave after the instruction: its count stays, the block's rest is not counted.
+    cpu->icount -= block->ninsns - index - 1;
+    ++ctx->stats.group_exits;
+    if (++block->group_exits == kMaxGroupExits) {
+        ctx->engine->translate_without_groups(*block);
+    }
+    return kExitNext;
 }
 
 JitValue jit_rdtsc(cpu::Cpu* cpu, u64) {

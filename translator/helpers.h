@@ -19,6 +19,15 @@ u32 jit_exec_insn(cpu::Cpu* cpu, const cpu::DecodedInsn* insn, Block* block);
 /// instruction count set first as they are before it (and the count after it, when it ran).
 u32 jit_slow_insn(cpu::Cpu* cpu, u32 index, Block* block);
 
+/// jit_slow_insn for an instruction inside a memory group whose later accesses use r9 without
+/// a check (mem_groups.h): after the instruction, the group's page (ctx->group_site) is looked
+/// up again in the TLB, as the group's first check would, and its host base goes to
+/// ctx->group_base. Where that fails (no entry, the span leaves the page, no write access),
+/// the block is left after the instruction (kExitNext, the count exact); after
+/// kMaxGroupExits such exits the block is translated again without groups.
+u32 jit_slow_insn_group(cpu::Cpu* cpu, u32 index, Block* block, JitContext* ctx);
+inline constexpr u32 kMaxGroupExits = 8;
+
 /// A 64-bit result and whether the fast path may use it (SysV: returned in rax, rdx).
 struct JitValue {
     u64 value;

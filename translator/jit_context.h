@@ -12,6 +12,7 @@
 namespace translator {
 
 struct Block;
+class JitEngine;
 
 /// Why translated code returned to the dispatcher (cpu.s.rip is always the next instruction).
 enum ExitCode : u32 {
@@ -101,7 +102,24 @@ struct JitStats {
     u64 self_loops = 0;          ///< back edges compiled inside their block
     u64 mem_groups = 0;          ///< memory groups compiled (mem_groups.h)
     u64 mem_group_accesses = 0;  ///< accesses compiled as [r9 + disp] after a group's first
+    u64 group_exits = 0;         ///< blocks left because a group's page could not be found again
+    u64 groupless_blocks = 0;    ///< blocks translated again without groups (left too often)
+    u64 member_fallbacks = 0;    ///< compiled again: a group's later access took its full check
 };
+
+/// Where a memory group's page is after an instruction of the group ran in the interpreter:
+/// base = segment base + guest register `base` (less `esp_after` for a group on ESP), the
+/// group's accesses [base + disp_min, + span) with writes if `write` (JitContext::group_site).
+struct GroupSite {
+    i32 disp_min = 0;
+    i32 esp_after = 0;
+    u16 span = 0;
+    u8 seg = 0;
+    u8 base = 0;
+    u8 write = 0;
+    u8 pad[3] = {};
+};
+static_assert(sizeof(GroupSite) == 16);
 
 struct JitContext {
     Block* chain_block = nullptr; ///< set by a chainable exit: its block and slot
@@ -119,6 +137,12 @@ struct JitContext {
     u16 x87_host_fcw = 0x037F;
     alignas(16) u8 x87_tmp[16] = {};
     const u64* tlb_epoch = nullptr; ///< mmu::ShadowSpaces::epoch of the CPU
+    /// A memory group's slow path (jit_slow_insn_group): where to find the group's page after
+    /// the interpreter ran the instruction (GroupSite, stored by the slow path's stub), and
+    /// r9's new value, which the stub loads back.
+    u64 group_site[2] = {};
+    u8* group_base = nullptr;
+    JitEngine* engine = nullptr; ///< for helpers that must retranslate their block
     alignas(16) ReturnPrediction ret_stack[kReturnStackSize];
     JitStats stats;
 };

@@ -195,6 +195,7 @@ void JitEngine::init(cpu::Cpu& cpu) {
     m_block_cache = std::make_unique<BlockCacheLine[]>(kBlockCacheSize);
     m_ctx.jump_cache = m_jump_cache.get();
     m_ctx.tlb_epoch = cpu.tlb_spaces().epoch();
+    m_ctx.engine = this;
     m_compiler = std::make_unique<BlockCompiler>(m_layout, m_ctx);
     m_phys_generation = cpu.phys().generation();
     if (base::log_enabled(base::kLogJit)) {
@@ -290,6 +291,15 @@ void JitEngine::invalidate_block(Block* b) {
     if (j.code == b->entry) {
         j = JumpCacheEntry{};
     }
+}
+
+void JitEngine::translate_without_groups(Block& b) {
+    if (m_groupless.size() >= kMaxGroupless) {
+        m_groupless.clear();
+    }
+    m_groupless.insert(b.key);
+    ++m_ctx.stats.groupless_blocks;
+    invalidate_block(&b);
 }
 
 void JitEngine::invalidate_code(u64 pa, u64 len) {
@@ -443,6 +453,7 @@ Block* JitEngine::translate(cpu::Cpu& cpu, const BlockKey& key, const u8* host) 
     b->tail_phys = tail.phys;
     b->tail_addend = tail.addend;
     b->self_loop = !(cpu.debug_armed() && cpu.is_breakpoint(key.lin_pc));
+    b->no_groups = m_groupless.contains(key);
     b->insns = std::make_unique<cpu::DecodedInsn[]>(insns.size());
     std::copy(insns.begin(), insns.end(), b->insns.get());
     if (m_recorder) {
@@ -810,8 +821,13 @@ void JitEngine::print_stats(std::FILE* out) const {
     }
     std::fprintf(out, "jit: blocks with guest registers in host registers %llu (%llu compiled again without)\n",
                  (unsigned long long)s.blocks_reg_cached, (unsigned long long)s.reg_cache_fallbacks);
-    std::fprintf(out, "jit: memory groups %llu, later accesses through them %llu; loops inside one block %llu\n",
+    std::fprintf(out,
+                 "jit: memory groups %llu, later accesses through them %llu (blocks left for a group's "
+                 "page %llu, translated again without groups %llu; compiled again for a later access "
+                 "off its group %llu); loops inside one block %llu\n",
                  (unsigned long long)s.mem_groups, (unsigned long long)s.mem_group_accesses,
+                 (unsigned long long)s.group_exits, (unsigned long long)s.groupless_blocks,
+                 (unsigned long long)s.member_fallbacks,
                  (unsigned long long)s.self_loops);
     if (m_miss_counts) {
         std::vector<std::pair<u64, usize>> top;

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <memory>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace translator {
@@ -43,6 +44,10 @@ public:
     void prefault_code_buffer();
     /// Counters and the most frequent interpreter fallbacks.
     void print_stats(std::FILE* out) const;
+    /// `b` was left too often because a memory group's page was gone (jit_slow_insn_group):
+    /// it goes, and its key is translated without groups from now on. `b` may be running: its
+    /// caller leaves it at once.
+    void translate_without_groups(Block& b);
 
 private:
     using EnterFn = u32 (*)(cpu::CpuState* state, JitContext* ctx, const u8* code);
@@ -98,6 +103,10 @@ private:
     std::unique_ptr<u64[]> m_fallback_counts;
     std::unique_ptr<u64[]> m_miss_counts; ///< jump-cache misses by the probing block's last row
     std::unordered_map<BlockKey, Block*, BlockKeyHash> m_map;
+    /// Keys translated without memory groups (translate_without_groups); cleared when it
+    /// reaches kMaxGroupless keys, which bounds it.
+    std::unordered_set<BlockKey, BlockKeyHash> m_groupless;
+    static constexpr usize kMaxGroupless = usize{1} << 16;
     /// A direct-mapped cache in front of m_map (by the key's hash), for the dispatcher's
     /// lookups that miss the jump cache: one line costs much less than the map's bucket walk.
     /// A line is cleared when its block is invalidated; all are when everything is flushed.

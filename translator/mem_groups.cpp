@@ -208,6 +208,7 @@ MemGroupPlan plan_mem_groups(const DecodedInsn* insns, u32 n, const std::vector<
     plan.close_before.assign(n, false);
     plan.disp.assign(n, 0);
     plan.stack.assign(n, false);
+    plan.esp_after.assign(n, 0);
     std::vector<InsnFacts> facts(n);
     for (u32 i = 0; i < n; ++i) {
         facts[i] = facts_of(insns[i], native[i]);
@@ -225,6 +226,7 @@ MemGroupPlan plan_mem_groups(const DecodedInsn* insns, u32 n, const std::vector<
         } else {
             esp_delta += f.esp_step;
         }
+        plan.esp_after[i] = static_cast<i32>(esp_delta);
     }
     // Whether an access with `key` at an instruction from `from` on could join a group.
     const auto has_future = [&](u16 key, u32 from) {
@@ -286,7 +288,8 @@ MemGroupPlan plan_mem_groups(const DecodedInsn* insns, u32 n, const std::vector<
                 cur = static_cast<int>(plan.groups.size());
                 cur_key = f.key;
                 cur_end = f.disp + f.size;
-                plan.groups.push_back(MemGroup{f.disp, f.disp, 0, f.writes_memory});
+                plan.groups.push_back(MemGroup{f.disp, f.disp, 0, f.writes_memory, static_cast<u8>(f.key >> 8),
+                                               static_cast<u8>(f.key & 0xFF)});
                 members_of.push_back(0);
                 plan.role[i] = MemGroupPlan::kFirst;
                 plan.group[i] = static_cast<u16>(cur);
@@ -300,9 +303,13 @@ MemGroupPlan plan_mem_groups(const DecodedInsn* insns, u32 n, const std::vector<
     }
     close();
     // A first access that nobody joined is an ordinary access.
+    plan.last_access.assign(plan.groups.size(), 0);
     for (u32 i = 0; i < n; ++i) {
         if (plan.role[i] == MemGroupPlan::kFirst && members_of[plan.group[i]] == 0) {
             plan.role[i] = MemGroupPlan::kNone;
+        }
+        if (plan.role[i] != MemGroupPlan::kNone) {
+            plan.last_access[plan.group[i]] = i;
         }
     }
     return plan;

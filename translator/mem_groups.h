@@ -6,8 +6,12 @@
 // through it: a prologue's pushes share one check. A group's first access takes the full TLB check and also
 // checks, once, that the span of all the group's displacements lies on its page with the
 // strongest access the group makes; then r9 holds the host address of base + 0 and each later
-// access is [r9 + disp] after one test (r9 zero: the check failed or a call intervened, and
-// the access takes the full check out of line). Not here: the code (block_compiler.cpp).
+// access is [r9 + disp], with no check at all. Whatever could leave r9 wrong sends the
+// instruction to the interpreter: the first access missing the TLB or the group's check
+// failing, or another access's slow path inside the group. After it the group's page is looked
+// up again (jit_slow_insn_group); where that fails, the block is left after the instruction,
+// and a block left that way again and again is translated anew without groups. Not here: the
+// code (block_compiler.cpp).
 #pragma once
 
 #include "cpu/decoder/insn.h"
@@ -21,6 +25,8 @@ struct MemGroup {
     i64 disp_min = 0;   ///< lowest displacement of any access
     i64 span = 0;       ///< bytes from disp_min to the end of the highest access
     bool write = false; ///< some access writes: the first checks the page is writable
+    u8 seg = 0;         ///< the accesses' segment register
+    u8 base = 0;        ///< and base register (kRsp: a group on ESP, see MemGroupPlan::disp)
 };
 
 struct MemGroupPlan {
@@ -35,6 +41,11 @@ struct MemGroupPlan {
     /// or RET (4 bytes at ESP-4 or ESP), not a memory operand.
     std::vector<bool> stack;
     std::vector<bool> close_before; ///< no group survives into this instruction's code
+    /// Per instruction: ESP after it less the base of groups on ESP (see `disp`), so that ESP
+    /// then gives the base back (a group's slow paths find its page again from it).
+    std::vector<i32> esp_after;
+    /// Per group: the index of its last access (r9 is needed up to there).
+    std::vector<u32> last_access;
     std::vector<MemGroup> groups;
 };
 

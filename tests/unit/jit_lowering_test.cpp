@@ -7,6 +7,7 @@
 #include "cpu/flags.h"
 #include "tests/harness/cpu_harness.h"
 #include "tests/harness/engine_compare.h"
+#include "translator/helpers.h"
 
 #include <catch2/catch.hpp>
 
@@ -467,6 +468,50 @@ TEST_CASE("jit blocks: a RET whose page INVLPG remapped does not follow its CALL
 
 TEST_CASE("jit blocks: a RET whose page a CR3 reload remapped does not follow its CALL's prediction", "[jit]") {
     returns_across_a_remap(true);
+}
+
+TEST_CASE("jit blocks: an access remapping a memory group's page in the middle of the group", "[jit]") {
+    // Paging on (as in returns_across_a_remap). Linear 0x5000 maps physical 0x5000 or 0x6000.
+    // mov esp,0x3000 / mov ebp,0x5800 / mov esi,0x11014 (its page-table entry) /
+    // mov edi,0x2800 / mov ecx,20 /
+    // L: mov eax,[ebp] (the EBP group's first access) / xor dword [esi],0x3000 (remaps it:
+    // a write to a page table, through the interpreter) / cmp eax,ecx / mov edx,[ebp+8] /
+    // adc eax,[ebp+4] (CF of the CMP across the group's access before it) / mov [ebp+12],edx /
+    // mov [edi],eax / add edi,4 / dec ecx / jnz L / hlt
+    // The group's later accesses must go to the new page, as the interpreter's do: after the
+    // XOR the group's page is looked up again, and it is gone from the TLB, so the block is
+    // left; after a few such exits it is translated again without groups.
+    const std::vector<u8> code = {
+        0xb8, 0x00, 0x00, 0x01, 0x00, 0x0f, 0x22, 0xd8, 0x0f, 0x20, 0xc0, 0x0d, 0x00, 0x00, 0x00,
+        0x80, 0x0f, 0x22, 0xc0, 0xbc, 0x00, 0x30, 0x00, 0x00, 0xbd, 0x00, 0x58, 0x00, 0x00, 0xbe,
+        0x14, 0x10, 0x01, 0x00, 0xbf, 0x00, 0x28, 0x00, 0x00, 0xb9, 0x14, 0x00, 0x00, 0x00, 0x8b,
+        0x45, 0x00, 0x81, 0x36, 0x00, 0x30, 0x00, 0x00, 0x39, 0xc8, 0x8b, 0x55, 0x08, 0x13, 0x45,
+        0x04, 0x89, 0x55, 0x0c, 0x89, 0x07, 0x83, 0xc7, 0x04, 0x49, 0x75, 0xe4, 0xf4,
+    };
+    std::vector<u8> table(4096);
+    for (u32 i = 0; i < 1024; ++i) {
+        const u32 pte = i << 12 | 3;
+        std::memcpy(&table[i * 4], &pte, 4);
+    }
+    std::vector<u8> page_a, page_b;
+    for (const u32 v : {7u, 0x80000001u, 0x11111111u}) {
+        const std::vector<u8> b = le(v);
+        page_a.insert(page_a.end(), b.begin(), b.end());
+    }
+    for (const u32 v : {30u, 0xfffffff0u, 0x22222222u}) {
+        const std::vector<u8> b = le(v);
+        page_b.insert(page_b.end(), b.begin(), b.end());
+    }
+    const std::vector<Data> data = {
+        {0x5800, page_a}, {0x6800, page_b}, {0x10000, le(0x11003u)}, {0x11000, table}};
+    tests::CpuHarness ref, jit;
+    run(ref, false, code, data);
+    run(jit, true, code, data);
+    require_same(ref, jit);
+    const auto& st = jit.jit.stats();
+    CHECK(st.mem_group_accesses > 0);
+    CHECK(st.group_exits >= translator::kMaxGroupExits);
+    CHECK(st.groupless_blocks >= 1);
 }
 
 TEST_CASE("jit blocks: stack groups (PUSH, POP, CALL, RET, [esp+d]) where the stack crosses a page or shares one with code", "[jit]") {

@@ -2,6 +2,7 @@
 // The memory-group planner (translator/mem_groups.h): which accesses of a block share one TLB
 // check, and what ends a group.
 #include "cpu/decoder/decoder.h"
+#include "cpu/state.h"
 #include "translator/mem_groups.h"
 
 #include <catch2/catch.hpp>
@@ -119,6 +120,11 @@ TEST_CASE("memory groups: PUSH, POP, CALL and RET join groups on ESP, which they
     CHECK(p.groups[0].disp_min == -16);
     CHECK(p.groups[0].span == 24); // -16 up to the end of [esp+0x30] (4 above the start)
     CHECK(p.groups[0].write);
+    CHECK(p.groups[0].seg == cpu::kSs);
+    CHECK(p.groups[0].base == cpu::kRsp);
+    // ESP after each instruction, from the group's base: a group site finds the base again.
+    CHECK(p.esp_after == std::vector<i32>{-4, -8, -12, -16, -44, -44, -16, -12, -8, -4, 0, 4});
+    CHECK(p.last_access == std::vector<u32>{11});
     // push ebx / mov esp,ebp / pop ebx: ESP moved by an amount not known here.
     p = plan({0x53, 0x89, 0xec, 0x5b});
     CHECK(p.groups.empty());

@@ -397,7 +397,7 @@ void BlockCompiler::emit_tlb_check(mmu::Access acc, unsigned size, bool aligned,
     as.and_(x86::edx, static_cast<i32>(0xFFFFF000u | low_bits));
     as.cmp(x86::rdx, x86::qword_ptr(kTlb, x86::r8, 0, acc == mmu::Access::Write ? kTlbWriteTag : kTlbReadTag));
     if (acc == mmu::Access::Write && m_layout.code_chunks && chunk_test) {
-        CodePageWrite w{as.newLabel(), as.newLabel(), slow_label(), size};
+        CodePageWrite w{as.newLabel(), as.newLabel(), slow_label(), size, aligned};
         as.jne(w.check);
         as.bind(w.hit);
         m_code_page_writes.push_back(w);
@@ -409,8 +409,12 @@ void BlockCompiler::emit_tlb_check(mmu::Access acc, unsigned size, bool aligned,
 }
 
 void BlockCompiler::emit_code_page_writes() {
-    // In: ecx = linear address, r8 = its TLB entry's offset. Only rdx and the flags may change here
-    // (the lowering may hold its value in any other register), so rax is saved around its use.
+    // In: ecx = linear address, r8 = its TLB entry's offset, rdx = the address as the write
+    // tag compare masked it (its page, with an aligned access's low bits, zero when it is
+    // aligned). Only rdx and the flags may change here (the lowering may hold its value in any
+    // other register, r9 a memory group's base), so rax is saved around its use. The access
+    // lies on its page (an aligned one cannot cross it; an unaligned one was checked inline),
+    // and an aligned one, or a byte, in one 64-byte chunk.
     x86::Assembler& as = *m_a;
     for (const CodePageWrite& w : m_code_page_writes) {
         Label slow_pop = as.newLabel();
@@ -418,27 +422,20 @@ void BlockCompiler::emit_code_page_writes() {
         as.cmp(x86::byte_ptr(kTlb, x86::r8, 0, offsetof(cpu::TlbEntry, code_only)), 0);
         as.je(w.slow);
         // The entry is this page's (the read tag is the page for every RAM entry).
-        as.mov(x86::edx, x86::ecx);
-        as.and_(x86::edx, static_cast<i32>(0xFFFFF000u));
         as.cmp(x86::rdx, x86::qword_ptr(kTlb, x86::r8, 0, kTlbReadTag));
         as.jne(w.slow);
-        // Within the page (a misaligned access may cross it).
-        as.mov(x86::edx, x86::ecx);
-        as.and_(x86::edx, 0xFFF);
-        as.cmp(x86::edx, static_cast<i32>(0x1000 - w.size));
-        as.ja(w.slow);
         as.push(x86::rax);
         as.mov(x86::rax, x86::qword_ptr(kTlb, x86::r8, 0, offsetof(cpu::TlbEntry, ppage)));
         as.shr(x86::rax, 12);
-        as.push(x86::r9);
-        as.mov(x86::r9, imm(reinterpret_cast<u64>(m_layout.code_chunks)));
-        as.mov(x86::rax, x86::qword_ptr(x86::r9, x86::rax, 3));
-        as.pop(x86::r9);
+        as.mov(x86::rdx, x86::qword_ptr(kCtx, static_cast<i32>(offsetof(JitContext, code_chunks))));
+        as.mov(x86::rax, x86::qword_ptr(x86::rdx, x86::rax, 3));
         // The chunks of the first and the last byte must both be free of code.
+        as.mov(x86::edx, x86::ecx);
+        as.and_(x86::edx, 0xFFF);
         as.shr(x86::edx, 6);
         as.bt(x86::rax, x86::rdx);
         as.jc(slow_pop);
-        if (w.size > 1) {
+        if (w.size > 1 && !w.aligned) {
             as.lea(x86::edx, x86::ptr(x86::rcx, static_cast<i32>(w.size - 1)));
             as.and_(x86::edx, 0xFFF);
             as.shr(x86::edx, 6);

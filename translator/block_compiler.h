@@ -318,6 +318,7 @@ private:
         asmjit::Label hit;  ///< computes the host address, as after a tag hit
         asmjit::Label slow;
         unsigned size;
+        bool aligned; ///< the tag compare required alignment (so: one chunk)
     };
     std::vector<CodePageWrite> m_code_page_writes;
     void emit_code_page_writes();

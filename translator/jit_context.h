@@ -143,6 +143,7 @@ struct JitContext {
     u64 group_site[2] = {};
     u8* group_base = nullptr;
     JitEngine* engine = nullptr; ///< for helpers that must retranslate their block
+    const u64* code_chunks = nullptr; ///< mmu::PhysMap's chunk masks of code pages
     alignas(16) ReturnPrediction ret_stack[kReturnStackSize];
     JitStats stats;
 };

@@ -110,6 +110,7 @@ void JitEngine::init(cpu::Cpu& cpu) {
     m_ctx.trace_cursor = m_layout.trace_cursor;
     m_debug_generation = cpu.debug_generation;
     m_layout.code_chunks = cpu.phys().code_chunk_table();
+    m_ctx.code_chunks = m_layout.code_chunks;
 
     // The trampoline: saves the callee-saved registers, sets rbx/r12, jumps into a block; the
     // epilogue (where every block exit ends) undoes it and returns eax.

@@ -193,6 +193,24 @@ TEST_CASE("jit: writes to a code page's chunks without code stay on the fast pat
     CHECK(h.jit.stats().smc_writes == slow_writes);
 }
 
+TEST_CASE("jit: an aligned write into a chunk with code, through a warm TLB entry, invalidates it", "[jit][smc]") {
+    tests::CpuHarness h;
+    h.cpu->set_engine(&h.jit);
+    // 0x1000: mov esp,0x7000 / mov ecx,3 / xor ebx,ebx / L: mov eax,0x107F / call eax / add ebx,eax /
+    // mov dword [0x1080],ecx / dec ecx / jnz L / hlt
+    // 0x107F: mov eax,100 / ret -- each pass patches the immediate (the aligned dword at
+    // 0x1080, in the chunk the MOV's block occupies) that the next pass's CALL runs. After the
+    // first pass the write finds the page's TLB entry (no write tag: code on the page) and
+    // takes translated code's chunk check, which must send it to the slow path.
+    h.poke(0x1000, {0xBC, 0x00, 0x70, 0x00, 0x00, 0xB9, 0x03, 0x00, 0x00, 0x00, 0x31, 0xDB, 0xB8,
+                    0x7F, 0x10, 0x00, 0x00, 0xFF, 0xD0, 0x01, 0xC3, 0x89, 0x0D, 0x80, 0x10, 0x00,
+                    0x00, 0x49, 0x75, 0xEE, 0xF4});
+    h.poke(0x107F, {0xB8, 0x64, 0x00, 0x00, 0x00, 0xC3});
+    h.flat32_at(0x1000);
+    REQUIRE(h.cpu->run(100000) == RunExit::Halted);
+    CHECK(static_cast<u32>(h.cpu->s.gpr[cpu::kRbx]) == 100 + 3 + 2);
+}
+
 TEST_CASE("jit: a write reaching a chunk with code invalidates it", "[jit][smc]") {
     tests::CpuHarness h;
     h.cpu->set_engine(&h.jit);

@@ -271,7 +271,7 @@ Status Cpu::host_ptr_for(u64 lin, mmu::Access acc, u8*& host) {
     }
     const u64 page = lin & ~u64{0xFFF};
     const unsigned u = user_index(Priv::Current);
-    const TlbEntry* e = &tlb_bank[u][(lin >> 12) & (kTlbSize - 1)];
+    const TlbEntry* e = &tlb_slot(u, lin);
     // The decision of the inline accesses (read_lin/write_lin): their tag test first, and on a
     // miss the fill their slow path makes.
     auto tag = [&] { return acc == mmu::Access::Write ? e->write_tag : e->read_tag; };

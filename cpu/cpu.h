@@ -327,8 +327,7 @@ public:
 
     // ---- memory by linear address ----
     template <typename T> Status read_lin(u64 lin, T& out, Priv priv = Priv::Current) {
-        const unsigned u = user_index(priv);
-        const TlbEntry& e = tlb_bank[u][(lin >> 12) & (kTlbSize - 1)];
+        const TlbEntry& e = tlb_slot(user_index(priv), lin);
         if ((lin & 0xFFF) <= 0x1000 - sizeof(T) && e.read_tag == (lin & ~u64{0xFFF})) [[likely]] {
             std::memcpy(&out, reinterpret_cast<const u8*>(e.addend + lin), sizeof(T));
             return Status::Ok;
@@ -339,8 +338,7 @@ public:
         return Status::Ok;
     }
     template <typename T> Status write_lin(u64 lin, T value, Priv priv = Priv::Current) {
-        const unsigned u = user_index(priv);
-        const TlbEntry& e = tlb_bank[u][(lin >> 12) & (kTlbSize - 1)];
+        const TlbEntry& e = tlb_slot(user_index(priv), lin);
         if ((lin & 0xFFF) <= 0x1000 - sizeof(T) && e.write_tag == (lin & ~u64{0xFFF})) [[likely]] {
             u8* host = reinterpret_cast<u8*>(e.addend + lin);
             if (write_log) [[unlikely]] {
@@ -360,20 +358,17 @@ public:
     Status fetch_bytes(u64 lin, u8* buf, unsigned max, unsigned& got);
     /// Host pointer for an instruction fetch at `lin` valid to the end of its page, or nullptr.
     const u8* fetch_ptr(u64 lin);
-    /// The TLB entry an instruction fetch at `lin` may use without a walk (RAM/ROM page with
-    /// execute permission for the current privilege), or nullptr.
-    const TlbEntry* fetch_entry(u64 lin) const {
-        const TlbEntry& e = tlb_bank[user_index(Priv::Current)][(lin >> 12) & (kTlbSize - 1)];
-        return e.exec_tag == (lin & ~u64{0xFFF}) && space_in_sync() ? &e : nullptr;
-    }
-
-    /// The TLB entry a data access of kind `acc` (Read or Write) at `lin` by the current
-    /// privilege may use without a walk (its fast tag matches the page), or nullptr.
-    const TlbEntry* data_entry(u64 lin, mmu::Access acc) const {
-        const TlbEntry& e = tlb_bank[user_index(Priv::Current)][(lin >> 12) & (kTlbSize - 1)];
-        const u64 tag = acc == mmu::Access::Write ? e.write_tag : e.read_tag;
+    /// The TLB entry an access of kind `acc` at `lin` by the current privilege may use without
+    /// a walk (its fast tag for that kind matches the page: for a fetch, a RAM/ROM page with
+    /// execute permission), or nullptr.
+    const TlbEntry* fast_entry(u64 lin, mmu::Access acc) const {
+        const TlbEntry& e = tlb_slot(user_index(Priv::Current), lin);
+        const u64 tag = acc == mmu::Access::Execute ? e.exec_tag
+                        : acc == mmu::Access::Write ? e.write_tag
+                                                    : e.read_tag;
         return tag == (lin & ~u64{0xFFF}) && space_in_sync() ? &e : nullptr;
     }
+    const TlbEntry* fetch_entry(u64 lin) const { return fast_entry(lin, mmu::Access::Execute); }
 
     // ---- bulk access (REP string page runs, cpu/interp/string.cpp) ----
     /// Host address of `lin` for data accesses of kind `acc` (Read or Write) by the current
@@ -472,6 +467,8 @@ public:
 
 private:
     unsigned user_index(Priv priv) const { return priv == Priv::Current && s.cpl == 3 ? 1 : 0; }
+    /// The entry of bank `u` that `lin` maps to (whatever page it holds).
+    const TlbEntry& tlb_slot(unsigned u, u64 lin) const { return tlb_bank[u][(lin >> 12) & (kTlbSize - 1)]; }
     /// False when CR3 changed without a CR3 load (the state was restored wholesale, as the
     /// lockstep checker does): the banks may belong to another space, and the fetch paths
     /// send the caller to the slow path, which re-selects the space (fill_tlb).

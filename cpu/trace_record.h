@@ -8,6 +8,7 @@
 // is a few stores; everything expensive happens when, and only if, the records are consumed.
 #pragma once
 
+#include "base/check.h"
 #include "base/types.h"
 
 namespace cpu {
@@ -69,6 +70,10 @@ struct BlockDef {
 class TraceRecorder {
 public:
     virtual ~TraceRecorder() = default;
+    TraceRecorder() {
+        TX86_CHECK(reinterpret_cast<const u8*>(&needed) - reinterpret_cast<const u8*>(&cursor) == kNeededOffset,
+                   "trace: TraceRecorder::needed is not where translated code stores to it");
+    }
 
     /// put() writes at `cursor` and advances it; when it reaches `limit` it calls ring_full(),
     /// which leaves cursor < limit again. Translated code writes without comparing: its engine

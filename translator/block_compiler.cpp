@@ -1188,10 +1188,6 @@ BlockCompiler::Sizes BlockCompiler::compile(Block& b, const Dest& dst, const Blo
         return v && std::string_view(v) == "0";
     }();
     m_block = &b;
-    m_use_cache = false;
-    for (x86::Gp& g : m_host_of) {
-        g.reset();
-    }
     mark_native();
     static const bool groups_off = [] {
         const char* v = std::getenv("TX86_JIT_MEMGROUPS");

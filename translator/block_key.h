@@ -33,22 +33,32 @@ enum SegClass : u32 {
     kSegChecked = 3,
 };
 
-inline SegClass seg_class(const cpu::Cpu& c, unsigned seg) {
-    if (seg >= cpu::kFs && c.protected_mode() && !c.v86_mode()) {
-        return kSegChecked;
-    }
+/// What kSegLarge promises of segment register `seg` now: a 4 GiB limit and, in protected
+/// mode, a present, writable, expand-up data segment. (Translated code checks the same of FS
+/// and GS at run time, kSegChecked; so does a memory group's slow path, helpers.cpp.)
+inline bool segment_large(const cpu::Cpu& c, unsigned seg) {
     const cpu::Segment& sg = c.s.seg[seg];
     if (sg.limit != 0xFFFFFFFFu) {
-        return kSegSlow;
+        return false;
     }
     if (c.protected_mode() && !c.v86_mode()) {
         const u16 a = sg.attr;
         // Present, data (not code), writable, expand-up.
         if (!(a & cpu::kAttrP) || (a & 0x8) || !(a & 0x2) || (a & 0x4)) {
-            return kSegSlow;
+            return false;
         }
     }
-    return sg.base == 0 ? kSegFlat : kSegLarge;
+    return true;
+}
+
+inline SegClass seg_class(const cpu::Cpu& c, unsigned seg) {
+    if (seg >= cpu::kFs && c.protected_mode() && !c.v86_mode()) {
+        return kSegChecked;
+    }
+    if (!segment_large(c, seg)) {
+        return kSegSlow;
+    }
+    return c.s.seg[seg].base == 0 ? kSegFlat : kSegLarge;
 }
 
 inline u32 block_flags(const cpu::Cpu& c) {

@@ -11,8 +11,6 @@
 #include "cpu/system.h"
 #include "translator/jit_engine.h"
 
-#include <cstring>
-
 namespace translator {
 
 namespace {
@@ -58,19 +56,18 @@ namespace {
 /// the group's first check wants it (read or write tag), the whole span on that page.
 u8* group_base_now(const cpu::Cpu& cpu, const GroupSite& g) {
     const cpu::CpuState& s = cpu.s;
-    // What the group's first check relied on (translator/block_key.h, kSegLarge): a 4 GiB,
-    // present, expand-up, writable data segment. FS and GS are checked at run time.
-    const cpu::Segment& sg = s.seg[g.seg];
-    if (sg.limit != 0xFFFFFFFFu || (sg.attr & (cpu::kAttrP | 0xE)) != (cpu::kAttrP | 0x2)) {
+    // What the group's first check relied on: the key's promise, or for FS and GS the check
+    // translated code makes at run time.
+    if (!segment_large(cpu, g.seg)) {
         return nullptr;
     }
-    const u32 base = static_cast<u32>(sg.base + s.gpr[g.base]) -
+    const u32 base = static_cast<u32>(s.seg[g.seg].base + s.gpr[g.base]) -
                      (g.base == cpu::kRsp ? static_cast<u32>(g.esp_after) : 0u);
     const u32 lo = base + static_cast<u32>(g.disp_min);
     if ((lo & 0xFFF) + g.span > 0x1000) {
         return nullptr;
     }
-    const mmu::TlbEntry* e = cpu.data_entry(lo, g.write ? mmu::Access::Write : mmu::Access::Read);
+    const mmu::TlbEntry* e = cpu.fast_entry(lo, g.write ? mmu::Access::Write : mmu::Access::Read);
     if (!e) {
         return nullptr;
     }
@@ -86,10 +83,7 @@ u32 jit_slow_insn_group(cpu::Cpu* cpu, u32 index, Block* block, JitContext* ctx)
     if (st != kExitContinue) {
         return st;
     }
-    GroupSite g;
-    static_assert(sizeof g == sizeof ctx->group_site);
-    std::memcpy(&g, ctx->group_site, sizeof g);
-    if (u8* base = group_base_now(*cpu, g)) {
+    if (u8* base = group_base_now(*cpu, ctx->group_site)) {
         ctx->group_base = base;
         return kExitContinue;
     }

@@ -140,7 +140,7 @@ struct JitContext {
     /// A memory group's slow path (jit_slow_insn_group): where to find the group's page after
     /// the interpreter ran the instruction (GroupSite, stored by the slow path's stub), and
     /// r9's new value, which the stub loads back.
-    u64 group_site[2] = {};
+    GroupSite group_site;
     u8* group_base = nullptr;
     JitEngine* engine = nullptr; ///< for helpers that must retranslate their block
     const u64* code_chunks = nullptr; ///< mmu::PhysMap's chunk masks of code pages

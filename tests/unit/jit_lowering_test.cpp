@@ -29,6 +29,16 @@ template <typename T> std::vector<u8> le(T v) {
     return b;
 }
 
+/// A page table mapping the first 4 MiB onto itself (present, writable).
+std::vector<u8> identity_page_table() {
+    std::vector<u8> table(4096);
+    for (u32 i = 0; i < 1024; ++i) {
+        const u32 pte = i << 12 | 3;
+        std::memcpy(&table[i * 4], &pte, 4);
+    }
+    return table;
+}
+
 /// Runs `code` at 0x1002 with `data` poked, on the interpreter or the translator, after an
 /// FNINIT at 0x1000: the reset state's x87 (a full tag word, every exception unmasked) would
 /// send the first FLD to a stack fault and every later x87 instruction to the interpreter.
@@ -441,16 +451,11 @@ void returns_across_a_remap(bool by_cr3_reload) {
                                    0x01, 0x00, 0x00, 0xe9, 0x16, 0xc0, 0xff, 0xff};
     // Page directory at 0x10000, its one table at 0x11000 mapping the first 4 MiB onto
     // itself (present, writable).
-    std::vector<u8> table(4096);
-    for (u32 i = 0; i < 1024; ++i) {
-        const u32 pte = i << 12 | 3;
-        std::memcpy(&table[i * 4], &pte, 4);
-    }
     const std::vector<Data> data = {{0x1100, by_cr3_reload ? f_cr3 : f_invlpg},
                                     {0x5000, page1},
                                     {0x6000, page2},
                                     {0x10000, le(0x11003u)},
-                                    {0x11000, table}};
+                                    {0x11000, identity_page_table()}};
     tests::CpuHarness ref, jit;
     run(ref, false, code, data);
     run(jit, true, code, data);
@@ -488,22 +493,19 @@ TEST_CASE("jit blocks: an access remapping a memory group's page in the middle o
         0x45, 0x00, 0x81, 0x36, 0x00, 0x30, 0x00, 0x00, 0x39, 0xc8, 0x8b, 0x55, 0x08, 0x13, 0x45,
         0x04, 0x89, 0x55, 0x0c, 0x89, 0x07, 0x83, 0xc7, 0x04, 0x49, 0x75, 0xe4, 0xf4,
     };
-    std::vector<u8> table(4096);
-    for (u32 i = 0; i < 1024; ++i) {
-        const u32 pte = i << 12 | 3;
-        std::memcpy(&table[i * 4], &pte, 4);
-    }
-    std::vector<u8> page_a, page_b;
-    for (const u32 v : {7u, 0x80000001u, 0x11111111u}) {
-        const std::vector<u8> b = le(v);
-        page_a.insert(page_a.end(), b.begin(), b.end());
-    }
-    for (const u32 v : {30u, 0xfffffff0u, 0x22222222u}) {
-        const std::vector<u8> b = le(v);
-        page_b.insert(page_b.end(), b.begin(), b.end());
-    }
-    const std::vector<Data> data = {
-        {0x5800, page_a}, {0x6800, page_b}, {0x10000, le(0x11003u)}, {0x11000, table}};
+    // [ebp], [ebp+4] and [ebp+8] on each of the two physical pages.
+    const auto dwords = [](std::initializer_list<u32> vs) {
+        std::vector<u8> out;
+        for (const u32 v : vs) {
+            const std::vector<u8> b = le(v);
+            out.insert(out.end(), b.begin(), b.end());
+        }
+        return out;
+    };
+    const std::vector<Data> data = {{0x5800, dwords({7u, 0x80000001u, 0x11111111u})},
+                                    {0x6800, dwords({30u, 0xfffffff0u, 0x22222222u})},
+                                    {0x10000, le(0x11003u)},
+                                    {0x11000, identity_page_table()}};
     tests::CpuHarness ref, jit;
     run(ref, false, code, data);
     run(jit, true, code, data);

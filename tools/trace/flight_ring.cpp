@@ -2,7 +2,6 @@
 // FlightRing: the wrapping ring and its dump.
 #include "tools/trace/flight_ring.h"
 
-#include "base/check.h"
 #include "cpu/cpu.h"
 #include "tools/trace/flight_dump.h"
 
@@ -31,9 +30,6 @@ FlightRing::FlightRing(u64 insns)
     : m_records(ring_records(insns, kMinRecords, kMaxRecords)),
       m_base(static_cast<cpu::TraceRecord*>(
           ::operator new(m_records * sizeof(cpu::TraceRecord), ring_alignment(m_records)))) {
-    TX86_CHECK(reinterpret_cast<const u8*>(&needed) - reinterpret_cast<const u8*>(&cursor) ==
-                   kNeededOffset,
-               "trace: TraceRecorder::needed is not where translated code stores to it");
     std::fill_n(m_base, m_records, cpu::TraceRecord{cpu::kTraceUnwritten, 0, 0});
     cursor = m_base;
     limit = m_base + m_records;

@@ -11,9 +11,6 @@ namespace tools {
 
 Recorder::Recorder(usize buffer_records) : m_capacity(buffer_records) {
     TX86_CHECK(buffer_records >= 16, "trace: recorder buffers too small");
-    TX86_CHECK(reinterpret_cast<const u8*>(&needed) - reinterpret_cast<const u8*>(&cursor) ==
-                   kNeededOffset,
-               "trace: TraceRecorder::needed is not where translated code stores to it");
     unchecked = std::min(kUncheckedRecords, buffer_records);
     std::unique_lock<std::mutex> lock(m_mu);
     m_current = take_buffer(lock);
